@@ -1,0 +1,1 @@
+//! End-to-end and cross-implementation tests live in tests/.
