@@ -46,7 +46,11 @@ impl PoseidonVar {
             for (s, c) in state.iter_mut().zip(constants) {
                 *s = sbox(&(&*s + *c))?;
             }
-            let m = if r + 1 == half { &p.opt_pre_sparse } else { &p.mds };
+            let m = if r + 1 == half {
+                &p.opt_pre_sparse
+            } else {
+                &p.mds
+            };
             let mixed = mix(state, m);
             state.clone_from_slice(&mixed);
         }

@@ -15,6 +15,7 @@
 //!
 //! Both schedules are kept: `permute_reference` is the textbook one, the tests hold them equal.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 pub mod params;
 
@@ -64,7 +65,11 @@ pub fn permute(state: &mut [Fr]) {
     for (r, constants) in p.opt_first_constants.iter().enumerate() {
         add_constants(state, constants);
         state.iter_mut().for_each(sbox);
-        let m = if r + 1 == half { &p.opt_pre_sparse } else { &p.mds };
+        let m = if r + 1 == half {
+            &p.opt_pre_sparse
+        } else {
+            &p.mds
+        };
         mix(state, m, scratch);
     }
     for (c, sm) in p.opt_partial_constants.iter().zip(&p.opt_sparse) {
@@ -136,15 +141,18 @@ mod tests {
     #[test]
     fn known_vector_poseidon2() {
         // circomlibjs / poseidon-lite: poseidon2([1, 2]).
-        let expected =
-            Fr::from_str("7853200120776062878684798364095072458815029376092732009249414926327459813530").unwrap();
+        let expected = Fr::from_str(
+            "7853200120776062878684798364095072458815029376092732009249414926327459813530",
+        )
+        .unwrap();
         assert_eq!(hash2(Fr::from(1u64), Fr::from(2u64)), expected);
     }
 
     #[test]
     fn constants_match_light_poseidon() {
         for t in 2..=13u8 {
-            let theirs = light_poseidon::parameters::bn254_x5::get_poseidon_parameters::<Fr>(t).unwrap();
+            let theirs =
+                light_poseidon::parameters::bn254_x5::get_poseidon_parameters::<Fr>(t).unwrap();
             let ours = params(t as usize);
             let flat: Vec<Fr> = ours.round_constants.concat();
             assert_eq!(flat, theirs.ark, "round constants, width {t}");
@@ -181,7 +189,11 @@ mod tests {
         for t in 14..=17 {
             let p = params(t);
             assert_eq!(p.round_constants.len(), FULL_ROUNDS + PARTIAL_ROUNDS[t - 2]);
-            assert!(p.round_constants.iter().flatten().all(|c| c.into_bigint() < Fr::MODULUS));
+            assert!(p
+                .round_constants
+                .iter()
+                .flatten()
+                .all(|c| c.into_bigint() < Fr::MODULUS));
         }
     }
 }

@@ -14,7 +14,9 @@ use std::sync::OnceLock;
 pub const FULL_ROUNDS: usize = 8;
 
 /// circomlib's partial rounds for widths 2 to 17 (1 to 16 inputs).
-pub const PARTIAL_ROUNDS: [usize; 16] = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+pub const PARTIAL_ROUNDS: [usize; 16] = [
+    56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68,
+];
 
 /// Smallest supported state width (one input).
 pub const MIN_WIDTH: usize = 2;
@@ -64,7 +66,8 @@ pub struct PoseidonParams {
 /// # Panics
 /// If `t` is outside `2..=17`.
 pub fn params(t: usize) -> &'static PoseidonParams {
-    static CACHE: [OnceLock<PoseidonParams>; MAX_WIDTH + 1] = [const { OnceLock::new() }; MAX_WIDTH + 1];
+    static CACHE: [OnceLock<PoseidonParams>; MAX_WIDTH + 1] =
+        [const { OnceLock::new() }; MAX_WIDTH + 1];
     assert!(
         (MIN_WIDTH..=MAX_WIDTH).contains(&t),
         "Poseidon width {t} is outside {MIN_WIDTH}..={MAX_WIDTH}"
@@ -179,7 +182,12 @@ impl PoseidonParams {
     }
 
     /// Precomputes the optimized schedule; see `poseidon/mod.rs` for the derivation.
-    fn optimize(t: usize, partial_rounds: usize, round_constants: Vec<Vec<Fr>>, mds: Matrix) -> Self {
+    fn optimize(
+        t: usize,
+        partial_rounds: usize,
+        round_constants: Vec<Vec<Fr>>,
+        mds: Matrix,
+    ) -> Self {
         let half = FULL_ROUNDS / 2;
         // 1. Push the non-first constants of each partial round through the MDS matrix
         //    into the next round: the partial S-box does not touch them.
@@ -234,17 +242,30 @@ fn factor(x: &Matrix) -> (SparseMatrix, Matrix) {
     for i in 1..t {
         prime[i][1..].copy_from_slice(&hat[i - 1]);
     }
-    (SparseMatrix { a: x[0][0], row, col }, prime)
+    (
+        SparseMatrix {
+            a: x[0][0],
+            row,
+            col,
+        },
+        prime,
+    )
 }
 
 fn mat_vec(m: &Matrix, v: &[Fr]) -> Vec<Fr> {
-    m.iter().map(|row| row.iter().zip(v).map(|(a, b)| *a * b).sum()).collect()
+    m.iter()
+        .map(|row| row.iter().zip(v).map(|(a, b)| *a * b).sum())
+        .collect()
 }
 
 fn mat_mul(a: &Matrix, b: &Matrix) -> Matrix {
     let n = a.len();
     (0..n)
-        .map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum()).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum())
+                .collect()
+        })
         .collect()
 }
 

@@ -10,6 +10,7 @@ import { join, dirname } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { C as cipherC, M as cipherM } from "@zk-kit/poseidon-cipher"
+import * as poseidonLite from "poseidon-lite"
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ORACLE = join(HERE, "..", "oracle.mjs")
@@ -52,7 +53,8 @@ function rndField() {
     return ((rnd64() << 192n) | (rnd64() << 128n) | (rnd64() << 64n) | rnd64()) % R
 }
 const s = (x) => x.toString()
-const H = (inputs, lib = "poseidon-lite") => BigInt(call({ op: "poseidon", lib, inputs: [inputs.map(s)] }).hashes[0])
+// In-process hash for building expectations (the oracle's own "poseidon" op is cross-checked above).
+const H = (inputs) => poseidonLite[`poseidon${inputs.length}`](inputs)
 
 // ------------------------------------------------------------------ poseidon
 
@@ -189,10 +191,18 @@ test("lean_imt_proof: every proof recomputes the root", () => {
         })
         assert.equal(s(node), root)
     }
-    // index 6 of 7 leaves: the rightmost leaf has no sibling at levels 0 and 1
+    // 7 leaves, index 6: no sibling at level 0 (leaf is promoted), then right child twice
     const last = call({ op: "lean_imt_proof", leaves: leaves.map(s), index: 6 })
-    assert.equal(last.siblings.length, 1)
-    assert.equal(last.index, 1)
+    assert.equal(last.siblings.length, 2)
+    assert.equal(last.index, 3)
+    // 5 leaves, index 4: promoted at levels 0 and 1, one sibling at level 2;
+    // "index" is the compressed path (bit k = side at the k-th *present* sibling)
+    const five = call({ op: "lean_imt_proof", leaves: leaves.slice(0, 5).map(s), index: 4 })
+    assert.deepEqual(five.siblings, [s(H([H([leaves[0], leaves[1]]), H([leaves[2], leaves[3]])]))])
+    assert.equal(five.index, 1)
+    // 1 leaf: empty proof
+    const one = call({ op: "lean_imt_proof", leaves: [s(leaves[0])], index: 0 })
+    assert.deepEqual(one, { root: s(leaves[0]), leaf: s(leaves[0]), index: 0, siblings: [] })
     callFail({ op: "lean_imt_proof", leaves: leaves.map(s), index: 7 })
 })
 
