@@ -6,8 +6,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "r1cs")]
+pub mod counts;
 pub mod lean_imt;
 pub mod poseidon;
+#[cfg(feature = "r1cs")]
+pub mod soundness;
 
 /// The BN254 scalar field, the field of every value zkbackup hashes, encrypts and proves.
 pub use ark_bn254::Fr;

@@ -1,0 +1,91 @@
+//! Constraint counts of every gadget, measured in setup mode (no witness) and in prove mode
+//! (with a witness); the two must agree or a proving key would not match its circuit.
+//!
+//! The table is pinned in `circuits/constraint_counts.csv`; `tests/constraint_counts.rs`
+//! fails on any difference. Regenerate on purpose with
+//! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test constraint_counts`.
+
+use crate::lean_imt::constraints::LeanImtVar;
+use crate::poseidon::{constraints::PoseidonVar, MAX_INPUTS};
+use ark_bn254::Fr;
+use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar};
+use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode};
+
+/// One measured gadget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count {
+    /// What was measured, e.g. `poseidon_4` (4 inputs) or `lean_imt_chunk_partial_256`.
+    pub name: String,
+    /// Constraints in setup mode (equal to prove mode, checked).
+    pub constraints: usize,
+}
+
+/// The constraint counts of `build` in setup and prove mode: `(setup, prove)`.
+pub fn setup_and_prove_counts(
+    build: impl Fn(ConstraintSystemRef<Fr>) -> Result<(), SynthesisError>,
+) -> Result<(usize, usize), SynthesisError> {
+    let setup = ConstraintSystem::<Fr>::new_ref();
+    setup.set_mode(SynthesisMode::Setup);
+    build(setup.clone())?;
+    let prove = ConstraintSystem::<Fr>::new_ref();
+    build(prove.clone())?;
+    if !prove.is_satisfied()? {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    Ok((setup.num_constraints(), prove.num_constraints()))
+}
+
+fn witnesses(cs: &ConstraintSystemRef<Fr>, n: usize) -> Result<Vec<FpVar<Fr>>, SynthesisError> {
+    (0..n)
+        .map(|i| FpVar::new_witness(cs.clone(), || Ok(Fr::from(i as u64 + 1))))
+        .collect()
+}
+
+fn measured(
+    name: String,
+    build: impl Fn(ConstraintSystemRef<Fr>) -> Result<(), SynthesisError>,
+) -> Result<Count, SynthesisError> {
+    let (setup, prove) = setup_and_prove_counts(build)?;
+    if setup != prove {
+        // A mismatch means the circuit's shape depends on the witness: a bug.
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    Ok(Count {
+        name,
+        constraints: setup,
+    })
+}
+
+/// Every pinned count, in a stable order.
+pub fn all() -> Result<Vec<Count>, SynthesisError> {
+    let mut out = Vec::new();
+    for n in 1..=MAX_INPUTS {
+        out.push(measured(format!("poseidon_{n}"), |cs| {
+            let inputs = witnesses(&cs, n)?;
+            PoseidonVar::hash(&inputs).map(drop)
+        })?);
+    }
+    for k in [1usize, 2, 4, 8] {
+        let slots = 1 << k;
+        out.push(measured(format!("lean_imt_chunk_full_{slots}"), |cs| {
+            let leaves = witnesses(&cs, slots)?;
+            LeanImtVar::full_chunk_root(&leaves).map(drop)
+        })?);
+        out.push(measured(format!("lean_imt_chunk_partial_{slots}"), |cs| {
+            let leaves = witnesses(&cs, slots)?;
+            let count = FpVar::new_witness(cs.clone(), || Ok(Fr::from(slots as u64 / 2 + 1)))?;
+            let present = LeanImtVar::presence(cs.clone(), &count, slots)?;
+            LeanImtVar::chunk_root(&leaves, &present).map(drop)
+        })?);
+    }
+    Ok(out)
+}
+
+/// The table as CSV (`name,constraints`, one row each).
+pub fn to_csv(counts: &[Count]) -> String {
+    let mut s = String::from("name,constraints\n");
+    for c in counts {
+        s.push_str(&format!("{},{}\n", c.name, c.constraints));
+    }
+    s
+}

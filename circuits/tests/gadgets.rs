@@ -1,0 +1,161 @@
+//! One property test per native/gadget pair: the values agree, an honest witness satisfies
+//! the constraints, and a tampered one does not.
+
+use ark_bn254::Fr;
+use ark_ff::{One, UniformRand, Zero};
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, GR1CSVar};
+use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
+use proptest::prelude::*;
+use rand::{rngs::StdRng, SeedableRng};
+use zkbackup_circuits::lean_imt::{self, constraints::LeanImtVar};
+use zkbackup_circuits::poseidon::{self, constraints::PoseidonVar, MAX_INPUTS};
+use zkbackup_circuits::soundness;
+
+fn random(seed: u64, n: usize) -> Vec<Fr> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| Fr::rand(&mut rng)).collect()
+}
+
+fn alloc(cs: &ConstraintSystemRef<Fr>, values: &[Fr]) -> Vec<FpVar<Fr>> {
+    values
+        .iter()
+        .map(|v| FpVar::new_witness(cs.clone(), || Ok(*v)).unwrap())
+        .collect()
+}
+
+/// Poseidon(inputs) == expected, with inputs as witnesses and the expected hash public.
+fn poseidon_system(inputs: &[Fr], expected: Fr) -> ConstraintSystemRef<Fr> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    let vars = alloc(&cs, inputs);
+    let out = PoseidonVar::hash(&vars).unwrap();
+    assert_eq!(
+        out.value().unwrap(),
+        poseidon::hash(inputs),
+        "gadget value equals native"
+    );
+    let public = FpVar::new_input(cs.clone(), || Ok(expected)).unwrap();
+    out.enforce_equal(&public).unwrap();
+    cs
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn poseidon_gadget_matches_native_and_rejects_tampering(
+        n in 1..=MAX_INPUTS, seed in any::<u64>(), which in any::<prop::sample::Index>()
+    ) {
+        let inputs = random(seed, n);
+        let expected = poseidon::hash(&inputs);
+        prop_assert!(poseidon_system(&inputs, expected).is_satisfied().unwrap());
+
+        let mut tampered = inputs.clone();
+        tampered[which.index(n)] += Fr::one();
+        prop_assert!(!poseidon_system(&tampered, expected).is_satisfied().unwrap());
+    }
+
+    #[test]
+    fn chunk_root_gadget_matches_native_and_rejects_tampering(
+        k in 0usize..=5, seed in any::<u64>(), fill in any::<prop::sample::Index>(),
+        which in any::<prop::sample::Index>(),
+    ) {
+        let slots = 1usize << k;
+        let count = fill.index(slots) + 1;
+        let mut leaves = random(seed, slots);
+        // Absent slots hold zero, as the chunk circuit pins them.
+        leaves[count..].iter_mut().for_each(|l| *l = Fr::zero());
+        let expected = lean_imt::root(&leaves[..count]).unwrap();
+
+        let system = |leaves: &[Fr], count: usize| {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let vars = alloc(&cs, leaves);
+            let n = FpVar::new_witness(cs.clone(), || Ok(Fr::from(count as u64))).unwrap();
+            let present = LeanImtVar::presence(cs.clone(), &n, slots).unwrap();
+            let root = LeanImtVar::chunk_root(&vars, &present).unwrap();
+            let public = FpVar::new_input(cs.clone(), || Ok(expected)).unwrap();
+            root.enforce_equal(&public).unwrap();
+            (cs, root.value().unwrap())
+        };
+
+        let (cs, value) = system(&leaves, count);
+        prop_assert_eq!(value, expected);
+        prop_assert!(cs.is_satisfied().unwrap());
+
+        // One present leaf altered.
+        let mut altered = leaves.clone();
+        altered[which.index(count)] += Fr::one();
+        prop_assert!(!system(&altered, count).0.is_satisfied().unwrap());
+
+        // Two distinct present leaves swapped (siblings when adjacent).
+        if count >= 2 {
+            let i = which.index(count - 1);
+            let mut swapped = leaves.clone();
+            swapped.swap(i, i + 1);
+            prop_assert!(!system(&swapped, count).0.is_satisfied().unwrap());
+        }
+
+        // A record dropped (count − 1) or one extra (count + 1) changes the root.
+        if count > 1 {
+            prop_assert!(!system(&leaves, count - 1).0.is_satisfied().unwrap());
+        }
+        if count < slots {
+            let mut extra = leaves.clone();
+            extra[count] = Fr::from(7u64);
+            prop_assert!(!system(&extra, count + 1).0.is_satisfied().unwrap());
+        }
+    }
+}
+
+#[test]
+fn chunk_root_gadget_equals_level_k_node_of_the_whole_tree() {
+    let leaves = random(9, 45);
+    let tree = lean_imt::LeanImt::new(leaves.clone()).unwrap();
+    let level = tree.level(3).unwrap();
+    for (j, chunk) in leaves.chunks(8).enumerate() {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let mut padded = chunk.to_vec();
+        padded.resize(8, Fr::zero());
+        let vars = alloc(&cs, &padded);
+        let n = FpVar::new_witness(cs.clone(), || Ok(Fr::from(chunk.len() as u64))).unwrap();
+        let present = LeanImtVar::presence(cs.clone(), &n, 8).unwrap();
+        let root = LeanImtVar::chunk_root(&vars, &present).unwrap();
+        assert_eq!(root.value().unwrap(), level[j], "chunk {j}");
+        assert!(cs.is_satisfied().unwrap());
+    }
+}
+
+#[test]
+fn presence_flags_admit_only_a_prefix_of_the_right_length() {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    let n = FpVar::new_witness(cs.clone(), || Ok(Fr::from(3u64))).unwrap();
+    let _present = LeanImtVar::presence(cs.clone(), &n, 8).unwrap();
+    soundness::prepare(&cs);
+    assert!(soundness::satisfied_with(&cs, |_| {}));
+    // Witness 0 is the count, 1..=8 the flags: 1 1 1 0 0 0 0 0.
+    // A hole (1 0 1 …) with the same sum: flags 2 and 4 flipped.
+    assert!(!soundness::satisfied_with(&cs, |w| {
+        w[2] = Fr::zero();
+        w[4] = Fr::one();
+    }));
+    // A non-boolean flag pair that keeps the sum: 2 and 0 in place of 1 and 1.
+    assert!(!soundness::satisfied_with(&cs, |w| {
+        w[1] = Fr::from(2u64);
+        w[2] = Fr::zero();
+    }));
+    // Count zero with no flags: slot 0 must be present.
+    assert!(!soundness::satisfied_with(&cs, |w| w[0..=8]
+        .iter_mut()
+        .for_each(|x| *x = Fr::zero())));
+    // No witness of the gadget is free on its own.
+    let all = cs.num_witness_variables();
+    assert_eq!(soundness::free_witnesses(&cs, 0..all), Vec::<usize>::new());
+}
+
+#[test]
+fn poseidon_gadget_has_no_free_witness() {
+    let inputs = random(5, 4);
+    let cs = poseidon_system(&inputs, poseidon::hash(&inputs));
+    soundness::prepare(&cs);
+    let all = cs.num_witness_variables();
+    assert_eq!(soundness::free_witnesses(&cs, 0..all), Vec::<usize>::new());
+}
