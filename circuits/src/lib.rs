@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cipher;
 #[cfg(feature = "r1cs")]
 pub mod counts;
 pub mod lean_imt;

@@ -3,7 +3,12 @@
 
 use ark_bn254::Fr;
 use ark_ff::{One, UniformRand, Zero};
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, GR1CSVar};
+use ark_r1cs_std::{
+    alloc::AllocVar,
+    eq::EqGadget,
+    fields::{fp::FpVar, FieldVar},
+    GR1CSVar,
+};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};
@@ -158,4 +163,112 @@ fn poseidon_gadget_has_no_free_witness() {
     soundness::prepare(&cs);
     let all = cs.num_witness_variables();
     assert_eq!(soundness::free_witnesses(&cs, 0..all), Vec::<usize>::new());
+}
+
+mod cipher_gadget {
+    use super::*;
+    use ark_r1cs_std::boolean::Boolean;
+    use zkbackup_circuits::cipher::{self, constraints::CipherVar, Key};
+
+    /// Encrypts `message` zero-extended to `slots` in the circuit, with the expected layout
+    /// as public inputs; returns the system and the gadget's output values.
+    fn system(
+        message: &[Fr],
+        slots: usize,
+        key: &Key,
+        nonce: u128,
+        expected: &[Fr],
+    ) -> (ConstraintSystemRef<Fr>, Vec<Fr>) {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let k = key.elements();
+        let key_vars = [
+            FpVar::new_witness(cs.clone(), || Ok(k[0])).unwrap(),
+            FpVar::new_witness(cs.clone(), || Ok(k[1])).unwrap(),
+        ];
+        let nonce_var = FpVar::new_input(cs.clone(), || Ok(Fr::from(nonce))).unwrap();
+        let mut padded = message.to_vec();
+        padded.resize(slots, Fr::zero());
+        let m = alloc(&cs, &padded);
+        let present: Vec<Boolean<Fr>> = (0..slots)
+            .map(|i| Boolean::new_witness(cs.clone(), || Ok(i < message.len())).unwrap())
+            .collect();
+        let length = present
+            .iter()
+            .fold(FpVar::zero(), |acc, b| acc + FpVar::from(b.clone()));
+        let out = CipherVar::encrypt(&key_vars, &nonce_var, &m, &present, &length).unwrap();
+        let values = out.iter().map(|v| v.value().unwrap()).collect();
+        for (o, e) in out.iter().zip(expected) {
+            let public = FpVar::new_input(cs.clone(), || Ok(*e)).unwrap();
+            o.enforce_equal(&public).unwrap();
+        }
+        (cs, values)
+    }
+
+    fn layout(ciphertext: &[Fr], slots: usize) -> Vec<Fr> {
+        let mut v = ciphertext.to_vec();
+        v.resize(cipher::ciphertext_len(slots), Fr::zero());
+        v
+    }
+
+    #[test]
+    fn gadget_matches_native_for_every_length() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let key = Key::generate_with(&mut rng);
+        for slots in [1usize, 2, 3, 4, 7, 12] {
+            for n in 1..=slots {
+                let message = random(n as u64 * 31 + slots as u64, n);
+                let nonce = 5u128 << 100 | n as u128;
+                let expected = layout(&cipher::encrypt(&message, &key, nonce), slots);
+                let (cs, values) = system(&message, slots, &key, nonce, &expected);
+                assert_eq!(values, expected, "slots={slots} n={n}");
+                assert!(cs.is_satisfied().unwrap(), "slots={slots} n={n}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        #[test]
+        fn tampering_breaks_the_cipher_gadget(
+            slots in 1usize..=9, fill in any::<prop::sample::Index>(),
+            which in any::<prop::sample::Index>(), seed in any::<u64>(),
+        ) {
+            let n = fill.index(slots) + 1;
+            let mut rng = StdRng::seed_from_u64(seed);
+            let key = Key::generate_with(&mut rng);
+            let message = random(seed ^ 1, n);
+            let nonce = 77u128;
+            let expected = layout(&cipher::encrypt(&message, &key, nonce), slots);
+            prop_assert!(system(&message, slots, &key, nonce, &expected).0.is_satisfied().unwrap());
+
+            // Another message element.
+            let mut altered = message.clone();
+            altered[which.index(n)] += Fr::one();
+            prop_assert!(!system(&altered, slots, &key, nonce, &expected).0.is_satisfied().unwrap());
+            // Another key.
+            let other = Key::generate_with(&mut rng);
+            prop_assert!(!system(&message, slots, &other, nonce, &expected).0.is_satisfied().unwrap());
+            // Another nonce.
+            prop_assert!(!system(&message, slots, &key, nonce + 1, &expected).0.is_satisfied().unwrap());
+            // A dropped element (length − 1).
+            if n > 1 {
+                prop_assert!(!system(&message[..n - 1], slots, &key, nonce, &expected).0.is_satisfied().unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn absent_slots_cannot_carry_data() {
+        let key = Key::generate_with(&mut StdRng::seed_from_u64(3));
+        let message = random(4, 2);
+        let expected = layout(&cipher::encrypt(&message, &key, 9), 6);
+        let (cs, _) = system(&message, 6, &key, 9, &expected);
+        soundness::prepare(&cs);
+        assert!(soundness::satisfied_with(&cs, |_| {}));
+        // Witnesses: k0, k1, m_0..m_5, flags... ; slot 4 (absent) set to non-zero.
+        assert!(!soundness::satisfied_with(&cs, |w| w[2 + 4] = Fr::from(5u64)));
+        let all = cs.num_witness_variables();
+        assert_eq!(soundness::free_witnesses(&cs, 0..all), Vec::<usize>::new());
+    }
 }
