@@ -5,11 +5,14 @@
 //! fails on any difference. Regenerate on purpose with
 //! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test constraint_counts`.
 
+use crate::chunk::{constraints::ChunkCircuit, ChunkShape};
 use crate::lean_imt::constraints::LeanImtVar;
 use crate::poseidon::{constraints::PoseidonVar, MAX_INPUTS};
 use ark_bn254::Fr;
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar};
-use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode,
+};
 
 /// One measured gadget.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +81,45 @@ pub fn all() -> Result<Vec<Count>, SynthesisError> {
             LeanImtVar::chunk_root(&leaves, &present).map(drop)
         })?);
     }
+    for chunk_size in [1usize, 4, 16, 64] {
+        let shape = ChunkShape::new(4, chunk_size).map_err(|_| SynthesisError::Unsatisfiable)?;
+        for (component, constraints) in chunk_breakdown(shape)? {
+            out.push(Count {
+                name: format!("chunk_a4_n{chunk_size}_{component}"),
+                constraints,
+            });
+        }
+    }
     Ok(out)
+}
+
+/// Constraints of a chunk circuit in setup mode.
+pub fn chunk_constraints(shape: ChunkShape) -> Result<usize, SynthesisError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    ChunkCircuit::setup(shape).generate_constraints(cs.clone())?;
+    Ok(cs.num_constraints())
+}
+
+/// Where a chunk circuit's constraints go, measured on the real circuit in setup mode:
+/// `leaf` (record hashes), `tree` (presence flags and the chunk root), `cipher`,
+/// `commitment`, `fixed` (the key commitment) and `total`.
+pub fn chunk_breakdown(shape: ChunkShape) -> Result<Vec<(&'static str, usize)>, SynthesisError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    let mut parts: Vec<(&'static str, usize)> = ["leaf", "tree", "cipher", "commitment", "fixed"]
+        .into_iter()
+        .map(|name| (name, 0))
+        .collect();
+    let mut before = 0;
+    ChunkCircuit::setup(shape).synthesize(cs.clone(), &mut |name, now| {
+        if let Some(part) = parts.iter_mut().find(|(n, _)| *n == name) {
+            part.1 += now - before;
+        }
+        before = now;
+    })?;
+    parts.push(("total", cs.num_constraints()));
+    Ok(parts)
 }
 
 /// The table as CSV (`name,constraints`, one row each).

@@ -85,7 +85,10 @@ fn parse_decimal_limbs(digits: &[u8]) -> Option<[u64; 4]> {
     if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+    let first = digits
+        .iter()
+        .position(|&d| d != b'0')
+        .unwrap_or(digits.len());
     let digits = &digits[first..];
     // 10^77 < 2^256 < 10^78: 77 significant digits always fit, 78 never fit below r.
     if digits.len() > 77 {
@@ -195,7 +198,7 @@ fn push_u64(out: &mut Vec<u8>, mut v: u64, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::{UniformRand, Zero};
+    use ark_ff::{Field, UniformRand, Zero};
     use rand::{rngs::StdRng, SeedableRng};
 
     fn r_minus_1() -> Fr {
@@ -241,15 +244,22 @@ mod tests {
 
     #[test]
     fn rejects_non_numbers() {
-        for bad in ["abc", "-1", "+1", "1.0", "1e3", " 1", "1 ", "0x", "0xg", "x1", "1_000", "0b1"] {
+        for bad in [
+            "abc", "-1", "+1", "1.0", "1e3", " 1", "1 ", "0x", "0xg", "x1", "1_000", "0b1",
+        ] {
             match parse(bad) {
-                Err(FieldParseError::NotANumber(q)) => assert!(q.contains(bad.trim()), "{bad}: {q}"),
+                Err(FieldParseError::NotANumber(q)) => {
+                    assert!(q.contains(bad.trim()), "{bad}: {q}")
+                }
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
         assert_eq!(parse(""), Err(FieldParseError::Empty));
         let msg = parse("abc").unwrap_err().to_string();
-        assert!(msg.contains("not a number") && msg.contains("\"abc\""), "{msg}");
+        assert!(
+            msg.contains("not a number") && msg.contains("\"abc\""),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -6,11 +6,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backup;
+pub mod chunk;
 pub mod cipher;
+pub mod commitment;
 #[cfg(feature = "r1cs")]
 pub mod counts;
+pub mod field;
 pub mod lean_imt;
 pub mod poseidon;
+pub mod records;
 #[cfg(feature = "r1cs")]
 pub mod soundness;
 

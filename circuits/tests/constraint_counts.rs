@@ -37,3 +37,26 @@ fn poseidon_costs_no_more_than_circom_o2() {
         );
     }
 }
+
+#[test]
+fn chunk_circuit_has_equal_counts_in_setup_and_prove_mode() {
+    use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+    use rand::{rngs::StdRng, SeedableRng};
+    use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkShape, ChunkWitness};
+    use zkbackup_circuits::{cipher::Key, Fr};
+    for (arity, chunk_size, count) in [(4, 4, 4), (4, 4, 1), (16, 2, 1), (1, 8, 5)] {
+        let shape = ChunkShape::new(arity, chunk_size).unwrap();
+        let key = Key::generate_with(&mut StdRng::seed_from_u64(1));
+        let records = (0..count * arity).map(|i| Fr::from(i as u64)).collect();
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        ChunkCircuit::prove(ChunkWitness::new(shape, records, key, 5).unwrap())
+            .generate_constraints(cs.clone())
+            .unwrap();
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(
+            cs.num_constraints(),
+            counts::chunk_constraints(shape).unwrap(),
+            "{shape:?}"
+        );
+    }
+}

@@ -1,1 +1,64 @@
-fn main() {}
+//! `zkbackup`: prove in zero knowledge that an encrypted backup of a Merkle-committed state
+//! is correct.
+//!
+//! Each verb lives in its own module under `cmd/` (its clap `Args` struct and a `run`
+//! function); this file only parses and dispatches.
+//!
+//! # Exit codes
+//!
+//! - `0`: success.
+//! - `1`: a failure that is not the input's fault (e.g. a proof that does not verify, a
+//!   write that fails).
+//! - `2`: bad input or usage: an invalid or unreadable input file, a bad argument. Clap's
+//!   own usage errors exit 2 as well. A command marks such errors by wrapping them in
+//!   [`error::InputError`] (`result.input_error()?` or [`error::bad_input`]); `main` finds
+//!   the mark anywhere in the error chain (see [`error::exit_code`]).
+//!
+//! Errors are printed to stderr as `error: ` followed by the error and its causes. Logs go
+//! to stderr through `tracing`, filtered by `RUST_LOG` (default `warn`, i.e. quiet).
+
+mod args;
+mod cmd;
+mod error;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "zkbackup", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Root(cmd::root::RootArgs),
+    Keygen(cmd::keygen::KeygenArgs),
+    Backup(cmd::backup::BackupArgs),
+    Inspect(cmd::inspect::InspectArgs),
+    Restore(cmd::restore::RestoreArgs),
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Root(args) => cmd::root::run(args),
+        Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Backup(args) => cmd::backup::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Restore(args) => cmd::restore::run(args),
+    };
+    error::report(result)
+}
+
+/// Logs to stderr, filtered by `RUST_LOG`; quiet (`warn`) by default.
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

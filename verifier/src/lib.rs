@@ -1,1 +1,37 @@
-//! zkbackup verifier
+//! zkbackup's off-chain verifier: reads a proof bundle, checks every chunk's Groth16 proof
+//! (BN254) in one batch, recombines the chunk values into the state root `R` and the backup
+//! commitment `C`, and compares them with the backup file and the chain's root. Exports
+//! proofs and the verifying key in snarkjs's JSON formats.
+//!
+//! Small on purpose: it depends on the native half of `zkbackup-circuits` only (no
+//! constraint system, no prover).
+//!
+//! - [`bundle`]: the JSON proof bundle, strict reading, atomic writing, [`circuit_id`];
+//! - [`verify`]: [`verify_chunk`], [`verify_bundle`] and [`VerifyError`];
+//! - [`batch`]: [`batch_verify`], one multi-Miller loop for many proofs;
+//! - [`keys`]: verifying keys on disk;
+//! - [`snarkjs`]: `verification_key.json`, `proof_<i>.json`, `public_<i>.json`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod bundle;
+mod encoding;
+mod fs;
+pub mod keys;
+pub mod snarkjs;
+pub mod verify;
+
+pub use ark_bn254::{Bn254, Fr};
+pub use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, VerifyingKey};
+pub use batch::batch_verify;
+pub use bundle::{
+    circuit_id, read_bundle, write_bundle, Bundle, BundleError, ChunkProof, FieldPath,
+    PublicInputs, BUNDLE_VERSION, NUM_PUBLIC_INPUTS,
+};
+pub use encoding::{to_hex, FieldKind};
+pub use keys::{read_verifying_key, write_verifying_key, KeyError};
+pub use verify::{
+    verify_bundle, verify_bundle_with_rng, verify_chunk, BackupChunk, BackupSummary, PointProblem,
+    Summary, VerifyError,
+};

@@ -16,13 +16,14 @@
 //! Reading checks the version, that each element is a canonical decimal (no sign, no
 //! leading zeros, below the field modulus) and that the commitment matches the key.
 
+use crate::backup::write_new_file;
+use crate::field::to_hex;
 use crate::poseidon::hash;
 use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField, UniformRand};
+use ark_ff::{PrimeField, UniformRand};
 use num_bigint::BigUint;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -53,7 +54,7 @@ pub struct Key {
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Key")
-            .field("commitment", &fr_to_hex(&self.commitment()))
+            .field("commitment", &to_hex(&self.commitment()))
             .finish_non_exhaustive()
     }
 }
@@ -138,7 +139,7 @@ impl Key {
             "{{\"version\":{KEY_FILE_VERSION},\"key\":[\"{}\",\"{}\"],\"commitment\":\"{}\"}}\n",
             Zeroizing::new(k0.into_bigint().to_string()).as_str(),
             Zeroizing::new(k1.into_bigint().to_string()).as_str(),
-            fr_to_hex(&self.commitment()),
+            to_hex(&self.commitment()),
         ))
     }
 
@@ -190,7 +191,7 @@ impl Key {
                 .ok_or_else(|| invalid("missing field \"commitment\"".into()))?
                 .as_str()
                 .ok_or_else(|| invalid("\"commitment\" must be a 0x-hex string".into()))?;
-            let expected = fr_to_hex(&key.commitment());
+            let expected = to_hex(&key.commitment());
             if !found.eq_ignore_ascii_case(&expected) {
                 return Err(KeyFileError::CommitmentMismatch {
                     path: path.to_path_buf(),
@@ -221,41 +222,19 @@ impl Key {
     /// partial file (written to a temporary file in the same directory, synced, then moved
     /// into place with no-clobber semantics).
     pub fn write_new(&self, path: &Path) -> Result<(), KeyFileError> {
-        let io = |source| KeyFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if path.symlink_metadata().is_ok() {
-            return Err(KeyFileError::Exists {
-                path: path.to_path_buf(),
-            });
-        }
         let json = self.to_json();
-        // tempfile creates the file with O_EXCL and mode 0600 on Unix.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".zkbackup-key-")
-            .tempfile_in(parent_dir(path))
-            .map_err(io)?;
-        tmp.write_all(json.as_bytes()).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+        write_new_file(path, |w| w.write_all(json.as_bytes())).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
                 KeyFileError::Exists {
                     path: path.to_path_buf(),
                 }
             } else {
-                io(e.error)
+                KeyFileError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
             }
-        })?;
-        Ok(())
-    }
-}
-
-/// The directory holding `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+        })
     }
 }
 
@@ -268,15 +247,6 @@ fn wipe_json(value: &mut serde_json::Value) {
         serde_json::Value::Object(o) => o.values_mut().for_each(wipe_json),
         _ => {}
     }
-}
-
-/// `0x` and 64 lowercase hex digits, big-endian.
-pub(crate) fn fr_to_hex(x: &Fr) -> String {
-    format!("0x{}", hex_lower(&x.into_bigint().to_bytes_be()))
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A canonical decimal: digits only, no leading zeros, below the modulus.
@@ -328,7 +298,7 @@ mod tests {
         assert_eq!(Key::from_json(&json, Path::new("k.json")).unwrap(), k);
         let debug = format!("{k:?}");
         assert!(!debug.contains(&k.elements()[0].into_bigint().to_string()));
-        assert!(debug.contains(&fr_to_hex(&k.commitment())));
+        assert!(debug.contains(&to_hex(&k.commitment())));
     }
 
     #[test]
@@ -397,7 +367,7 @@ mod tests {
             (
                 {
                     let mut v = good.clone();
-                    v["commitment"] = fr_to_hex(&Fr::from(1u64)).into();
+                    v["commitment"] = to_hex(&Fr::from(1u64)).into();
                     v
                 },
                 "does not match the key",

@@ -1,0 +1,78 @@
+//! zkbackup on chain: the committed contract artifacts (`contracts/out`), an in-process EVM
+//! on revm ([`EmbeddedChain`]), the gate flow ([`GateFlow`]: state source, verifier, gate,
+//! vault), and the standalone Solidity verifier export ([`render_verifier`]).
+//!
+//! Nothing here needs solc: the artifacts are compiled once by `contracts/build.mjs` and
+//! embedded; a verifier for any verifying key is the committed `Groth16Verifier` artifact with
+//! the key as constructor arguments (kept in immutables), and [`render_verifier`] writes the
+//! same contract with the key as constants for `zkbackup export-verifier`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod artifact;
+pub mod evm;
+pub mod gate;
+pub mod render;
+
+pub use abi::{fr_to_u256, proof_words, u256_to_fr, vk_words};
+pub use artifact::Artifact;
+pub use evm::{EmbeddedChain, Receipt};
+pub use gate::{Attestation, ChunkProof, GateConfig, GateFlow};
+pub use render::render_verifier;
+
+use alloy_primitives::Bytes;
+
+/// Errors of the chain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// A committed artifact or a compiler output could not be read.
+    #[error("artifact {name}: {reason}")]
+    Artifact {
+        /// The contract's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The transaction or call reverted; `reason` is the decoded custom error when known.
+    #[error("reverted: {reason}")]
+    Reverted {
+        /// The decoded revert reason (custom error name and arguments, `Error(string)`, panic
+        /// code) or the raw data in hex.
+        reason: String,
+        /// The raw revert data.
+        data: Bytes,
+        /// Gas used by the transaction.
+        gas_used: u64,
+    },
+    /// The EVM halted (out of gas, invalid opcode, ...).
+    #[error("halted: {0}")]
+    Halted(String),
+    /// The EVM refused the transaction (nonce, balance, gas limit, ...).
+    #[error("EVM error: {0}")]
+    Evm(String),
+    /// A returned value could not be decoded.
+    #[error("could not decode the result of {what}: {reason}")]
+    Decode {
+        /// The call whose result was being decoded.
+        what: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A verifying key, proof or input does not fit the contracts (e.g. not 5 public inputs).
+    #[error("invalid input: {0}")]
+    Input(String),
+}
+
+impl ChainError {
+    /// The decoded revert reason, if this is a revert.
+    pub fn revert_reason(&self) -> Option<&str> {
+        match self {
+            ChainError::Reverted { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = ChainError> = std::result::Result<T, E>;

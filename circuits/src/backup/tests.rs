@@ -1,0 +1,352 @@
+use super::*;
+use ark_ff::UniformRand;
+use rand::{rngs::StdRng, SeedableRng};
+
+fn key(seed: u64) -> Key {
+    Key::generate_with(&mut StdRng::seed_from_u64(seed))
+}
+
+fn fields(n: usize, seed: u64) -> Vec<Fr> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| Fr::rand(&mut rng)).collect()
+}
+
+fn state_root(arity: usize, fields: &[Fr]) -> Fr {
+    let leaves: Vec<Fr> = fields.chunks(arity).map(hash).collect();
+    lean_imt::root(&leaves).unwrap()
+}
+
+/// Re-seals the trailer after an edit, so a test reaches the checks behind the integrity one.
+fn reseal(bytes: &mut Vec<u8>) {
+    bytes.truncate(bytes.len() - TRAILER_LEN);
+    let total = (bytes.len() + TRAILER_LEN) as u64;
+    bytes.extend_from_slice(&total.to_be_bytes());
+    let digest = Sha256::digest(&bytes[..]);
+    bytes.extend_from_slice(&digest);
+}
+
+fn records(arity: usize, fields: &[Fr]) -> Records {
+    Records::new(arity, fields.to_vec()).unwrap()
+}
+
+fn small(format: RecordFormat) -> (Backup, Key, Vec<Fr>) {
+    let k = key(7);
+    let f = fields(5 * 2, 8);
+    (
+        Backup::create(&records(2, &f), format, &k, 2).unwrap(),
+        k,
+        f,
+    )
+}
+
+fn p() -> &'static Path {
+    Path::new("dir/b.zkb")
+}
+
+#[test]
+fn round_trips_arity_1_4_16_at_sizes_1_2k_2k_plus_1() {
+    let k = key(1);
+    for arity in [1usize, 4, 16] {
+        for (n, chunk_size) in [
+            (1, 1),
+            (1, 4),
+            (4, 4),
+            (5, 4),
+            (16, 4),
+            (17, 4),
+            (8, 8),
+            (9, 8),
+        ] {
+            let f = fields(n * arity, (arity * 100 + n) as u64);
+            let r = records(arity, &f);
+            let b = Backup::create(&r, RecordFormat::JsonLines, &k, chunk_size).unwrap();
+            assert_eq!(b.root(), state_root(arity, &f));
+            assert_eq!(b.root(), r.root());
+            assert_eq!(b.chunks().len(), n.div_ceil(chunk_size));
+            let bytes = b.to_bytes();
+            assert_eq!(bytes.len(), b.encoded_len());
+            let read = Backup::from_bytes(&bytes, p()).unwrap();
+            assert_eq!(read, b);
+            read.verify_commitments(p()).unwrap();
+            assert_eq!(read.header().format, RecordFormat::JsonLines);
+            let restored = read.restore(&k).unwrap();
+            assert_eq!(restored, r, "arity {arity}, {n} records");
+            assert_eq!(
+                restored.to_bytes(RecordFormat::JsonLines),
+                r.to_bytes(RecordFormat::JsonLines)
+            );
+        }
+    }
+}
+
+#[test]
+fn layout_matches_the_spec() {
+    let (b, k, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    assert_eq!(&bytes[..8], b"ZKBACKUP");
+    assert_eq!(bytes[8..12], 1u32.to_be_bytes());
+    assert_eq!(bytes[12..16], [0, 2, 0, 0]);
+    assert_eq!(bytes[16..20], 2u32.to_be_bytes());
+    assert_eq!(bytes[20..24], 3u32.to_be_bytes());
+    assert_eq!(bytes[24..32], 5u64.to_be_bytes());
+    assert_eq!(bytes[32..44], b.header().backup_id.to_be_bytes()[4..]);
+    assert_eq!(bytes[44..76], element_bytes(&b.root()));
+    assert_eq!(bytes[76..108], element_bytes(&k.commitment()));
+    assert_eq!(bytes[108..140], element_bytes(&b.commitment()));
+    // Chunk 0: index, nonce, length 4, 7 ciphertext elements, commitment.
+    let c0 = &b.chunks()[0];
+    assert_eq!(bytes[140..144], 0u32.to_be_bytes());
+    assert_eq!(bytes[144..160], c0.nonce.to_be_bytes());
+    assert_eq!(bytes[160..164], 4u32.to_be_bytes());
+    assert_eq!(bytes[164..196], element_bytes(&c0.ciphertext[0]));
+    // 3 chunks: lengths 4, 4, 2 -> ciphertexts of 7, 7, 4 elements.
+    let expected = HEADER_LEN + 3 * CHUNK_PREFIX_LEN + (8 + 8 + 5) * 32 + TRAILER_LEN;
+    assert_eq!(bytes.len(), expected);
+    let n = bytes.len();
+    assert_eq!(bytes[n - 40..n - 32], (n as u64).to_be_bytes());
+    assert_eq!(
+        &bytes[n - 32..],
+        Sha256::digest(&bytes[..n - 32]).as_slice()
+    );
+}
+
+#[test]
+fn nonces_and_commitments_follow_their_definitions() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let id = b.header().backup_id;
+    assert!(id < 1 << 96);
+    for c in b.chunks() {
+        assert_eq!(c.nonce, (id << 32) + u128::from(c.index));
+        assert_eq!(c.commitment, ciphertext_commitment(&c.ciphertext));
+    }
+    let commitments: Vec<Fr> = b.chunks().iter().map(|c| c.commitment).collect();
+    assert_eq!(b.commitment(), lean_imt::root(&commitments).unwrap());
+    assert_eq!(b.recompute_commitments().1, b.commitment());
+}
+
+#[test]
+fn two_backups_never_share_a_nonce() {
+    let k = key(4);
+    let f = fields(8, 4);
+    let a = Backup::create(&records(1, &f), RecordFormat::Csv, &k, 1).unwrap();
+    let b = Backup::create(&records(1, &f), RecordFormat::Csv, &k, 1).unwrap();
+    assert_ne!(a.header().backup_id, b.header().backup_id);
+    let mut nonces: Vec<u128> = a
+        .chunks()
+        .iter()
+        .chain(b.chunks())
+        .map(|c| c.nonce)
+        .collect();
+    nonces.sort_unstable();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 16);
+    assert_ne!(
+        a.commitment(),
+        b.commitment(),
+        "fresh nonces, fresh ciphertext"
+    );
+    assert_eq!(a.root(), b.root());
+}
+
+#[test]
+fn every_single_byte_flip_fails_the_integrity_check() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut t = bytes.clone();
+            t[i] ^= mask;
+            match Backup::from_bytes(&t, p()) {
+                Err(e) if e.is_integrity() => {
+                    assert!(
+                        e.to_string()
+                            .starts_with("dir/b.zkb: integrity check failed"),
+                        "{e}"
+                    );
+                }
+                other => panic!("byte {i} ^ {mask:#x}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn truncation_and_extension_fail_the_integrity_check() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    for len in 0..bytes.len() {
+        let err = Backup::from_bytes(&bytes[..len], p()).unwrap_err();
+        assert!(err.is_integrity(), "truncated to {len}: {err}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(Backup::from_bytes(&longer, p()).unwrap_err().is_integrity());
+    let err = Backup::from_bytes(&bytes[..bytes.len() - 100], p()).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let err = Backup::from_bytes(b"id,balance\n1,2\n", p()).unwrap_err();
+    assert!(err.to_string().contains("not a zkbackup backup"), "{err}");
+}
+
+#[test]
+fn unknown_version_is_named() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let mut bytes = b.to_bytes();
+    bytes[8..12].copy_from_slice(&2u32.to_be_bytes());
+    reseal(&mut bytes);
+    let err = Backup::from_bytes(&bytes, p()).unwrap_err();
+    assert!(
+        matches!(err, BackupError::UnknownVersion { found: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unknown backup format version 2"));
+}
+
+#[test]
+fn non_canonical_elements_are_refused() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let modulus: [u8; 32] = Fr::MODULUS.to_bytes_be().try_into().unwrap();
+    // The root, a ciphertext element of chunk 1 and the last chunk commitment.
+    let chunk1_ct0 = HEADER_LEN + (CHUNK_PREFIX_LEN + 8 * 32) + CHUNK_PREFIX_LEN;
+    let bytes = b.to_bytes();
+    let last_commitment = bytes.len() - TRAILER_LEN - 32;
+    for (offset, what) in [
+        (44, "the state root"),
+        (chunk1_ct0 + 32, "ciphertext element 1 of chunk 1"),
+        (last_commitment, "the commitment of chunk 2"),
+    ] {
+        for value in [modulus, [0xff; 32]] {
+            let mut t = bytes.clone();
+            t[offset..offset + 32].copy_from_slice(&value);
+            reseal(&mut t);
+            let err = Backup::from_bytes(&t, p()).unwrap_err();
+            match &err {
+                BackupError::NonCanonical {
+                    what: w, offset: o, ..
+                } => {
+                    assert_eq!((w.as_str(), *o), (what, offset), "{err}");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(err.to_string().contains("not a canonical field element"));
+        }
+    }
+    // r - 1 is canonical: read succeeds, the commitment check then fails.
+    let mut t = bytes.clone();
+    let mut r_minus_1 = modulus;
+    r_minus_1[31] -= 1;
+    t[last_commitment..last_commitment + 32].copy_from_slice(&r_minus_1);
+    reseal(&mut t);
+    let read = Backup::from_bytes(&t, p()).unwrap();
+    let err = read.verify_commitments(p()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("commitment of chunk 2 does not match"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inconsistent_headers_are_refused() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    let edit = |offset: usize, value: &[u8], want: &str| {
+        let mut t = bytes.clone();
+        t[offset..offset + value.len()].copy_from_slice(value);
+        reseal(&mut t);
+        let err = Backup::from_bytes(&t, p()).unwrap_err();
+        assert!(matches!(err, BackupError::Invalid { .. }), "{err}");
+        assert!(
+            err.to_string().contains(want),
+            "{err} should contain {want}"
+        );
+    };
+    edit(12, &[2], "unknown records format code 2");
+    edit(13, &[0], "arity 0");
+    edit(13, &[17], "arity 17");
+    edit(14, &[1], "reserved");
+    edit(16, &3u32.to_be_bytes(), "not a power of two");
+    edit(20, &4u32.to_be_bytes(), "4 chunks cannot hold 5 records");
+    edit(24, &6u64.to_be_bytes(), "header describes");
+    edit(24, &0u64.to_be_bytes(), "record count is zero");
+    edit(32, &[1], "expected backup id");
+    edit(140, &1u32.to_be_bytes(), "chunk 0 carries index 1");
+    edit(144 + 15, &[9], "chunk 0 has nonce");
+    edit(160, &5u32.to_be_bytes(), "chunk 0 has plaintext length 5");
+}
+
+#[test]
+fn wrong_key_is_refused_before_decrypting() {
+    let (b, _, _) = small(RecordFormat::Csv);
+    let err = b.restore_named(&key(99), p()).unwrap_err();
+    assert!(matches!(err, BackupError::WrongKey { .. }), "{err}");
+    assert!(err.to_string().contains("dir/b.zkb: wrong key"), "{err}");
+}
+
+#[test]
+fn altered_ciphertext_or_root_fail_restore() {
+    let (b, k, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    // A resealed ciphertext element: the tag check fails.
+    let mut t = bytes.clone();
+    t[HEADER_LEN + CHUNK_PREFIX_LEN + 31] ^= 1;
+    reseal(&mut t);
+    let err = Backup::from_bytes(&t, p())
+        .unwrap()
+        .restore_named(&k, p())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BackupError::Decrypt {
+                index: 0,
+                source: CipherError::Authentication,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A resealed header root: decryption succeeds, the root check fails.
+    let mut t = bytes.clone();
+    t[44 + 31] ^= 1;
+    reseal(&mut t);
+    let err = Backup::from_bytes(&t, p())
+        .unwrap()
+        .restore_named(&k, p())
+        .unwrap_err();
+    assert!(
+        matches!(err, BackupError::StateRootMismatch { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn create_validates_its_arguments() {
+    let k = key(5);
+    let r = records(2, &fields(8, 5));
+    for chunk_size in [0, 3, 6] {
+        let err = Backup::create(&r, RecordFormat::Csv, &k, chunk_size).unwrap_err();
+        assert!(err.to_string().contains("power of two"), "{err}");
+    }
+    let err = Backup::create_with_id(&r, RecordFormat::Csv, &k, 2, 1 << 96).unwrap_err();
+    assert!(err.to_string().contains("below 2^96"), "{err}");
+}
+
+#[test]
+fn write_to_refuses_existing_files_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.zkb");
+    let (b, k, f) = small(RecordFormat::JsonLines);
+    b.write_to(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b.to_bytes());
+    let err = b.write_to(&path).unwrap_err();
+    assert!(matches!(err, BackupError::Exists { .. }), "{err}");
+    let read = Backup::read(&path).unwrap();
+    assert_eq!(read.restore(&k).unwrap().fields(), f);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+    let err = Backup::read(&dir.path().join("missing.zkb")).unwrap_err();
+    assert!(err.to_string().contains("missing.zkb"), "{err}");
+}

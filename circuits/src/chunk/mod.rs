@@ -1,0 +1,173 @@
+//! The statement proven for one chunk, natively: from a chunk's records, the escrow key and
+//! the chunk's nonce, the five public values its proof exposes.
+//!
+//! Public inputs, in order ([`ChunkPublic::to_inputs`]):
+//! 1. `chunk_root` — the LeanIMT root of the chunk's leaves (`leaf = Poseidon(record)`),
+//!    i.e. the node at level `k` of the state tree for a chunk size of `2^k`;
+//! 2. `commitment` — [`ciphertext_commitment`] of the chunk's ciphertext;
+//! 3. `key_commitment` — `K`, the commitment of the escrow key ([`key_commitment`]);
+//! 4. `nonce` — the chunk's encryption nonce (`< 2^128`);
+//! 5. `count` — the records in the chunk (`1 ..= chunk_size`).
+//!
+//! The verifier recombines the chunk roots into the state root and the chunk commitments
+//! into the backup commitment, both with the LeanIMT; see `docs/PROOFS.md` for why the
+//! chunk values are public rather than proven against the root inside each proof.
+//!
+//! [`key_commitment`]: crate::cipher::key_commitment
+
+#[cfg(feature = "r1cs")]
+pub mod constraints;
+
+use crate::cipher::{self, Key};
+use crate::commitment::ciphertext_commitment;
+use crate::lean_imt;
+use crate::poseidon::{self, MAX_INPUTS};
+use ark_bn254::Fr;
+use rayon::prelude::*;
+
+/// The number of public inputs of a chunk proof.
+pub const PUBLIC_INPUTS: usize = 5;
+
+/// The fixed shape of a chunk circuit: one circuit (and one key pair) per shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChunkShape {
+    /// Field elements per record (1 to 16).
+    pub arity: usize,
+    /// Record slots per chunk (a power of two).
+    pub chunk_size: usize,
+}
+
+/// Why a chunk statement cannot be formed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChunkError {
+    /// The arity is outside 1..=16.
+    #[error("record arity {0} is outside 1..=16")]
+    Arity(usize),
+    /// The chunk size is not a power of two.
+    #[error("chunk size {0} is not a power of two")]
+    ChunkSize(usize),
+    /// The records do not fit the shape.
+    #[error("a chunk holds 1 to {max} records of arity {arity}; got {elements} field elements")]
+    Records {
+        /// Record slots.
+        max: usize,
+        /// Field elements per record.
+        arity: usize,
+        /// Field elements given.
+        elements: usize,
+    },
+}
+
+impl ChunkShape {
+    /// A validated shape.
+    pub fn new(arity: usize, chunk_size: usize) -> Result<Self, ChunkError> {
+        if !(1..=MAX_INPUTS).contains(&arity) {
+            return Err(ChunkError::Arity(arity));
+        }
+        if chunk_size == 0 || !chunk_size.is_power_of_two() {
+            return Err(ChunkError::ChunkSize(chunk_size));
+        }
+        Ok(Self { arity, chunk_size })
+    }
+
+    /// Message slots of the cipher: `arity · chunk_size`.
+    pub fn slots(&self) -> usize {
+        self.arity * self.chunk_size
+    }
+}
+
+/// The five public values of one chunk proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkPublic {
+    /// LeanIMT root of the chunk's leaves.
+    pub chunk_root: Fr,
+    /// Commitment of the chunk's ciphertext.
+    pub commitment: Fr,
+    /// Commitment of the escrow key.
+    pub key_commitment: Fr,
+    /// The chunk's nonce.
+    pub nonce: u128,
+    /// Records in the chunk.
+    pub count: usize,
+}
+
+impl ChunkPublic {
+    /// The public inputs in proof order.
+    pub fn to_inputs(&self) -> [Fr; PUBLIC_INPUTS] {
+        [
+            self.chunk_root,
+            self.commitment,
+            self.key_commitment,
+            Fr::from(self.nonce),
+            Fr::from(self.count as u64),
+        ]
+    }
+}
+
+/// Everything the prover knows about one chunk. Holds the key: wiped on drop with it.
+#[derive(Clone)]
+pub struct ChunkWitness {
+    /// The circuit's shape.
+    pub shape: ChunkShape,
+    /// The chunk's records, row-major, `count · arity` elements.
+    pub records: Vec<Fr>,
+    /// The escrow key.
+    pub key: Key,
+    /// The chunk's nonce.
+    pub nonce: u128,
+}
+
+impl ChunkWitness {
+    /// A witness for `records` (row-major) under `key` and `nonce`.
+    pub fn new(
+        shape: ChunkShape,
+        records: Vec<Fr>,
+        key: Key,
+        nonce: u128,
+    ) -> Result<Self, ChunkError> {
+        let elements = records.len();
+        if elements == 0 || elements % shape.arity != 0 || elements > shape.slots() {
+            return Err(ChunkError::Records {
+                max: shape.chunk_size,
+                arity: shape.arity,
+                elements,
+            });
+        }
+        Ok(Self {
+            shape,
+            records,
+            key,
+            nonce,
+        })
+    }
+
+    /// Records in the chunk.
+    pub fn count(&self) -> usize {
+        self.records.len() / self.shape.arity
+    }
+
+    /// `Poseidon(record)` for each record.
+    pub fn leaves(&self) -> Vec<Fr> {
+        self.records
+            .par_chunks(self.shape.arity)
+            .map(poseidon::hash)
+            .collect()
+    }
+
+    /// The chunk's ciphertext (the backup file holds the same).
+    pub fn ciphertext(&self) -> Vec<Fr> {
+        cipher::encrypt(&self.records, &self.key, self.nonce)
+    }
+
+    /// The public values this witness proves.
+    pub fn public(&self) -> ChunkPublic {
+        let leaves = self.leaves();
+        ChunkPublic {
+            chunk_root: lean_imt::root(&leaves).expect("at least one record"),
+            commitment: ciphertext_commitment(&self.ciphertext()),
+            key_commitment: self.key.commitment(),
+            nonce: self.nonce,
+            count: self.count(),
+        }
+    }
+}

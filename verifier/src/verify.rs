@@ -1,0 +1,581 @@
+//! Verification of one chunk proof, and of a whole bundle against its backup and the
+//! chain's root.
+//!
+//! # What [`verify_bundle`] establishes
+//! Each chunk proof says: the records of chunk `j` hash to `chunk_root_j`, encrypt under the
+//! key committed in `K` with `nonce_j` to a ciphertext committed in `chunk_commitment_j`, and
+//! there are `count_j` of them. The verifier adds what the proofs cannot see:
+//! - the proofs are for *this* circuit (circuit id of the verifying key);
+//! - the chunking is the backup's (arity, chunk size, record count, chunk count, index order,
+//!   `count_j`), so no chunk is dropped, duplicated, swapped or added;
+//! - every chunk used the backup's key (`K`) and nonce, and committed to the backup's
+//!   ciphertext (`chunk_commitment_j` equal to the commitment recomputed from the file);
+//! - the chunk roots recombine into `R` (LeanIMT over chunk roots) and the chunk commitments
+//!   into `C` (LeanIMT over chunk commitments), equal to the bundle's and the backup's;
+//! - `R` is the root the caller trusts (read from the chain).
+
+use crate::batch::batch_verify;
+use crate::bundle::{circuit_id, Bundle, BUNDLE_VERSION, NUM_PUBLIC_INPUTS};
+use crate::encoding::hex_fr;
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_std::rand::{CryptoRng, RngCore};
+use std::fmt;
+use zkbackup_circuits::lean_imt::{self, LeanImtError};
+
+/// `"chunk 3: "`, or nothing when the proof stands alone.
+fn chunk_prefix(chunk: &Option<usize>) -> String {
+    match chunk {
+        Some(chunk) => format!("chunk {chunk}: "),
+        None => String::new(),
+    }
+}
+
+/// Which proof point is invalid, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointProblem {
+    /// Not on the curve.
+    NotOnCurve,
+    /// On the curve, outside the prime-order subgroup.
+    NotInSubgroup,
+}
+
+impl fmt::Display for PointProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PointProblem::NotOnCurve => "not on the curve",
+            PointProblem::NotInSubgroup => "not in the prime-order subgroup",
+        })
+    }
+}
+
+/// Why verification failed. Every variant names the check, and the chunk where there is one.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    /// A bundle version this verifier does not check.
+    #[error("unsupported bundle version {found} (this verifier checks version {BUNDLE_VERSION})")]
+    UnsupportedVersion {
+        /// The bundle's version.
+        found: u32,
+    },
+    /// The bundle was proven for another circuit than the verifying key's.
+    #[error(
+        "circuit id mismatch: the verifying key's circuit is {expected}, \
+         the bundle was proven for {found}"
+    )]
+    CircuitIdMismatch {
+        /// [`circuit_id`] of the verifying key.
+        expected: String,
+        /// The bundle's circuit id.
+        found: String,
+    },
+    /// The verifying key has no `gamma_abc_g1` entries at all.
+    #[error("the verifying key is malformed: {reason}")]
+    MalformedVerifyingKey {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The number of public inputs differs from the verifying key's.
+    #[error("public input count mismatch: the verifying key takes {expected}, got {got}")]
+    PublicInputLength {
+        /// Public inputs the verifying key takes.
+        expected: usize,
+        /// Public inputs given.
+        got: usize,
+    },
+    /// A proof point is not a valid group element.
+    #[error("{}proof point {point} is {problem}", chunk_prefix(.chunk))]
+    InvalidPoint {
+        /// The chunk, when verifying a bundle or a batch.
+        chunk: Option<usize>,
+        /// `a`, `b` or `c`.
+        point: &'static str,
+        /// How it is invalid.
+        problem: PointProblem,
+    },
+    /// The Groth16 check failed: the proof is not a proof of these public inputs under this
+    /// verifying key.
+    #[error("{}the proof does not verify against its public inputs", chunk_prefix(.chunk))]
+    InvalidProof {
+        /// The chunk (position in the batch), when verifying a bundle or a batch.
+        chunk: Option<usize>,
+    },
+    /// The chunk size is zero or not a power of two.
+    #[error("chunk size {chunk_size} is not a power of two")]
+    InvalidChunkSize {
+        /// The bundle's chunk size.
+        chunk_size: usize,
+    },
+    /// A bundle of zero records.
+    #[error("the bundle covers no records")]
+    NoRecords,
+    /// A header value differs between the bundle and the backup.
+    #[error("bundle and backup disagree on {field}: bundle {bundle}, backup {backup}")]
+    HeaderMismatch {
+        /// `arity`, `chunk_size`, `records`, `root`, `commitment` or `key_commitment`.
+        field: &'static str,
+        /// The bundle's value.
+        bundle: String,
+        /// The backup's value.
+        backup: String,
+    },
+    /// The bundle or the backup does not have `ceil(records / chunk_size)` chunks.
+    #[error(
+        "the {holder} has {found} chunks, expected {expected} (records / chunk size, rounded up)"
+    )]
+    ChunkCount {
+        /// `bundle` or `backup`.
+        holder: &'static str,
+        /// `ceil(records / chunk_size)`.
+        expected: usize,
+        /// The number of chunks found.
+        found: usize,
+    },
+    /// Chunk entries out of order (swapped, duplicated or skipped).
+    #[error(
+        "chunk entry {position} has index {found}: entries must have indices 0, 1, 2, … in order"
+    )]
+    ChunkIndex {
+        /// The entry's position in the bundle.
+        position: usize,
+        /// Its index field.
+        found: usize,
+    },
+    /// A chunk's key commitment input is not the bundle's `K`.
+    #[error("chunk {chunk}: key commitment input is {}, the bundle's K is {}", hex_fr(.found), hex_fr(.expected))]
+    ChunkKeyCommitment {
+        /// The chunk.
+        chunk: usize,
+        /// The bundle's (and backup's) `K`.
+        expected: Fr,
+        /// The chunk's input.
+        found: Fr,
+    },
+    /// A chunk's nonce input is not the backup's nonce for that chunk.
+    #[error("chunk {chunk}: nonce input is {}, the backup's nonce is {}", hex_fr(.found), hex_fr(.expected))]
+    ChunkNonce {
+        /// The chunk.
+        chunk: usize,
+        /// The backup's nonce.
+        expected: Fr,
+        /// The chunk's input.
+        found: Fr,
+    },
+    /// A chunk's count input is not its number of records.
+    #[error("chunk {chunk}: count input is {}, the chunk holds {expected} records", hex_fr(.found))]
+    ChunkRecordCount {
+        /// The chunk.
+        chunk: usize,
+        /// Records in the chunk (chunk size, or the remainder for the last).
+        expected: u64,
+        /// The chunk's input.
+        found: Fr,
+    },
+    /// A chunk's commitment input is not the commitment of the backup's ciphertext.
+    #[error(
+        "chunk {chunk}: ciphertext commitment input is {}, the backup's chunk commitment is {}",
+        hex_fr(.found), hex_fr(.expected)
+    )]
+    ChunkCommitment {
+        /// The chunk.
+        chunk: usize,
+        /// The backup's chunk commitment.
+        expected: Fr,
+        /// The chunk's input.
+        found: Fr,
+    },
+    /// The backup's own chunk list is inconsistent with its header.
+    #[error("the backup is inconsistent: {reason}")]
+    BackupInconsistent {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The chunk roots do not recombine into the bundle's `R`.
+    #[error("the chunk roots recombine into {}, the bundle's root is {}", hex_fr(.recombined), hex_fr(.bundle))]
+    RecombinedRootMismatch {
+        /// The bundle's `R`.
+        bundle: Fr,
+        /// The LeanIMT root of the chunk roots.
+        recombined: Fr,
+    },
+    /// The chunk commitments do not recombine into the bundle's `C`.
+    #[error(
+        "the chunk commitments recombine into {}, the bundle's commitment is {}",
+        hex_fr(.recombined), hex_fr(.bundle)
+    )]
+    RecombinedCommitmentMismatch {
+        /// The bundle's `C`.
+        bundle: Fr,
+        /// The LeanIMT root of the chunk commitments.
+        recombined: Fr,
+    },
+    /// The proven state root is not the one the caller expects (from the chain).
+    #[error("state root mismatch: expected {}, the bundle proves {}", hex_fr(.expected), hex_fr(.found))]
+    StateRootMismatch {
+        /// The root the caller trusts.
+        expected: Fr,
+        /// The root the bundle proves.
+        found: Fr,
+    },
+    /// A LeanIMT error (only for an empty chunk list, which earlier checks exclude).
+    #[error(transparent)]
+    Tree(#[from] LeanImtError),
+}
+
+/// The public inputs `vk` takes (`gamma_abc_g1` has one more entry, for the constant 1).
+pub(crate) fn expected_inputs(vk: &VerifyingKey<Bn254>) -> Result<usize, VerifyError> {
+    vk.gamma_abc_g1
+        .len()
+        .checked_sub(1)
+        .ok_or(VerifyError::MalformedVerifyingKey {
+            reason: "gamma_abc_g1 is empty",
+        })
+}
+
+/// Checks that the proof's points are valid group elements. Points read from a bundle or
+/// deserialized with validation already are; this guards proofs built by hand.
+pub(crate) fn check_points(proof: &Proof<Bn254>, chunk: Option<usize>) -> Result<(), VerifyError> {
+    let invalid = |point, problem| VerifyError::InvalidPoint {
+        chunk,
+        point,
+        problem,
+    };
+    for (name, p) in [("a", &proof.a), ("c", &proof.c)] {
+        if !p.is_on_curve() {
+            return Err(invalid(name, PointProblem::NotOnCurve));
+        }
+        if !p.is_in_correct_subgroup_assuming_on_curve() {
+            return Err(invalid(name, PointProblem::NotInSubgroup));
+        }
+    }
+    if !proof.b.is_on_curve() {
+        return Err(invalid("b", PointProblem::NotOnCurve));
+    }
+    if !proof.b.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(invalid("b", PointProblem::NotInSubgroup));
+    }
+    Ok(())
+}
+
+/// Verifies one Groth16 proof against its public inputs.
+///
+/// # Errors
+/// [`VerifyError::PublicInputLength`] if `public_inputs` has not as many elements as the key
+/// takes, [`VerifyError::InvalidPoint`] for a proof point outside the group,
+/// [`VerifyError::InvalidProof`] (with `chunk: None`) if the proof does not verify.
+pub fn verify_chunk(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    public_inputs: &[Fr],
+    proof: &Proof<Bn254>,
+) -> Result<(), VerifyError> {
+    verify_one(pvk, public_inputs, proof, None)
+}
+
+/// [`verify_chunk`], naming `chunk` in its errors.
+pub(crate) fn verify_one(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    public_inputs: &[Fr],
+    proof: &Proof<Bn254>,
+    chunk: Option<usize>,
+) -> Result<(), VerifyError> {
+    let expected = expected_inputs(&pvk.vk)?;
+    if public_inputs.len() != expected {
+        return Err(VerifyError::PublicInputLength {
+            expected,
+            got: public_inputs.len(),
+        });
+    }
+    check_points(proof, chunk)?;
+    match Groth16::<Bn254>::verify_proof(pvk, proof, public_inputs) {
+        Ok(true) => Ok(()),
+        _ => Err(VerifyError::InvalidProof { chunk }),
+    }
+}
+
+/// One chunk of a backup, as the verifier needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupChunk {
+    /// The chunk's encryption nonce.
+    pub nonce: u128,
+    /// The chunk commitment, recomputed from the chunk's ciphertext.
+    pub commitment: Fr,
+    /// Records in the chunk.
+    pub count: u64,
+}
+
+/// What the verifier needs of a backup file: its header values and, per chunk, the nonce
+/// and the ciphertext commitment. Build it with [`BackupSummary::from_backup`], which
+/// recomputes the chunk commitments from the ciphertext rather than trusting stored ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// The header's state root `R`.
+    pub root: Fr,
+    /// The header's backup commitment `C`.
+    pub commitment: Fr,
+    /// The header's key commitment `K`.
+    pub key_commitment: Fr,
+    /// Fields per record.
+    pub arity: usize,
+    /// Records per chunk.
+    pub chunk_size: usize,
+    /// Number of records.
+    pub records: u64,
+    /// The chunks, in index order.
+    pub chunks: Vec<BackupChunk>,
+}
+
+/// What a verified bundle establishes, for the one-line report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The circuit id of the verifying key.
+    pub circuit_id: String,
+    /// Number of records.
+    pub records: u64,
+    /// Number of chunks (and proofs).
+    pub chunks: usize,
+    /// Records per chunk.
+    pub chunk_size: usize,
+    /// Fields per record.
+    pub arity: usize,
+    /// The state root `R` (equal to the expected root).
+    pub root: Fr,
+    /// The backup commitment `C`.
+    pub commitment: Fr,
+    /// The key commitment `K`.
+    pub key_commitment: Fr,
+    /// The bundle's chain binding, if any.
+    pub chain_id: Option<u64>,
+    /// The bundle's contract, if any.
+    pub contract: Option<String>,
+    /// The bundle's block, if any.
+    pub block: Option<u64>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OK: {} records ({} chunks of {}, arity {}) proven under key commitment {} to \
+             state root {} with backup commitment {}",
+            self.records,
+            self.chunks,
+            self.chunk_size,
+            self.arity,
+            hex_fr(&self.key_commitment),
+            hex_fr(&self.root),
+            hex_fr(&self.commitment),
+        )?;
+        if let (Some(chain_id), Some(block)) = (self.chain_id, self.block) {
+            write!(f, " (chain {chain_id}, block {block})")?;
+        }
+        Ok(())
+    }
+}
+
+fn header_mismatch<T: PartialEq + fmt::Display>(
+    field: &'static str,
+    bundle: T,
+    backup: T,
+) -> Result<(), VerifyError> {
+    if bundle == backup {
+        Ok(())
+    } else {
+        Err(VerifyError::HeaderMismatch {
+            field,
+            bundle: bundle.to_string(),
+            backup: backup.to_string(),
+        })
+    }
+}
+
+fn fr_header_mismatch(field: &'static str, bundle: Fr, backup: Fr) -> Result<(), VerifyError> {
+    header_mismatch(field, hex_fr(&bundle), hex_fr(&backup))
+}
+
+/// Verifies `bundle` against the verifying key, the backup it claims to prove, and the state
+/// root the caller trusts (see the [module docs](self) for what that establishes). Proofs
+/// are batch-verified with randomness from the operating system.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    vk: &VerifyingKey<Bn254>,
+    backup: &BackupSummary,
+    expected_root: Fr,
+) -> Result<Summary, VerifyError> {
+    verify_bundle_with_rng(bundle, vk, backup, expected_root, &mut rand::rngs::OsRng)
+}
+
+/// [`verify_bundle`] with the batch verification's randomness from `rng` (tests use a seeded
+/// generator so that failures reproduce).
+pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
+    bundle: &Bundle,
+    vk: &VerifyingKey<Bn254>,
+    backup: &BackupSummary,
+    expected_root: Fr,
+    rng: &mut R,
+) -> Result<Summary, VerifyError> {
+    // The statement: version, circuit, shape of the public inputs.
+    if bundle.version != BUNDLE_VERSION {
+        return Err(VerifyError::UnsupportedVersion {
+            found: bundle.version,
+        });
+    }
+    let id = circuit_id(vk);
+    if bundle.circuit_id != id {
+        return Err(VerifyError::CircuitIdMismatch {
+            expected: id,
+            found: bundle.circuit_id.clone(),
+        });
+    }
+    let inputs = expected_inputs(vk)?;
+    if inputs != NUM_PUBLIC_INPUTS {
+        return Err(VerifyError::PublicInputLength {
+            expected: NUM_PUBLIC_INPUTS,
+            got: inputs,
+        });
+    }
+
+    // The chunking: the bundle's header is the backup's, and the chunk list fits it.
+    header_mismatch("arity", bundle.arity, backup.arity)?;
+    header_mismatch("chunk_size", bundle.chunk_size, backup.chunk_size)?;
+    header_mismatch("records", bundle.records, backup.records)?;
+    fr_header_mismatch(
+        "key_commitment",
+        bundle.key_commitment,
+        backup.key_commitment,
+    )?;
+    fr_header_mismatch("commitment", bundle.commitment, backup.commitment)?;
+    fr_header_mismatch("root", bundle.root, backup.root)?;
+    let chunk_size = bundle.chunk_size;
+    if chunk_size == 0 || !chunk_size.is_power_of_two() {
+        return Err(VerifyError::InvalidChunkSize { chunk_size });
+    }
+    if bundle.records == 0 {
+        return Err(VerifyError::NoRecords);
+    }
+    let chunk_size = chunk_size as u64;
+    let expected_chunks = usize::try_from(bundle.records.div_ceil(chunk_size))
+        .expect("more chunks than memory can hold would not have parsed");
+    if bundle.chunks.len() != expected_chunks {
+        return Err(VerifyError::ChunkCount {
+            holder: "bundle",
+            expected: expected_chunks,
+            found: bundle.chunks.len(),
+        });
+    }
+    if backup.chunks.len() != expected_chunks {
+        return Err(VerifyError::ChunkCount {
+            holder: "backup",
+            expected: expected_chunks,
+            found: backup.chunks.len(),
+        });
+    }
+
+    // Each chunk's public inputs against the backup.
+    for (position, (entry, backup_chunk)) in bundle.chunks.iter().zip(&backup.chunks).enumerate() {
+        if entry.index != position {
+            return Err(VerifyError::ChunkIndex {
+                position,
+                found: entry.index,
+            });
+        }
+        let chunk = position;
+        let count = if position + 1 < expected_chunks {
+            chunk_size
+        } else {
+            bundle.records - chunk_size * (expected_chunks as u64 - 1)
+        };
+        if backup_chunk.count != count {
+            return Err(VerifyError::BackupInconsistent {
+                reason: format!(
+                    "chunk {chunk} holds {} records, its header implies {count}",
+                    backup_chunk.count
+                ),
+            });
+        }
+        let inputs = &entry.public_inputs;
+        if inputs.key_commitment != bundle.key_commitment {
+            return Err(VerifyError::ChunkKeyCommitment {
+                chunk,
+                expected: bundle.key_commitment,
+                found: inputs.key_commitment,
+            });
+        }
+        let nonce = Fr::from(backup_chunk.nonce);
+        if inputs.nonce != nonce {
+            return Err(VerifyError::ChunkNonce {
+                chunk,
+                expected: nonce,
+                found: inputs.nonce,
+            });
+        }
+        if inputs.count != Fr::from(count) {
+            return Err(VerifyError::ChunkRecordCount {
+                chunk,
+                expected: count,
+                found: inputs.count,
+            });
+        }
+        if inputs.chunk_commitment != backup_chunk.commitment {
+            return Err(VerifyError::ChunkCommitment {
+                chunk,
+                expected: backup_chunk.commitment,
+                found: inputs.chunk_commitment,
+            });
+        }
+    }
+
+    // The proofs, all at once.
+    let pvk = prepare_verifying_key(vk);
+    let items: Vec<([Fr; NUM_PUBLIC_INPUTS], &Proof<Bn254>)> = bundle
+        .chunks
+        .iter()
+        .map(|entry| (entry.public_inputs.to_array(), &entry.proof))
+        .collect();
+    batch_verify(&pvk, &items, rng)?;
+
+    // Recombination: chunk commitments into C, chunk roots into R.
+    let commitments: Vec<Fr> = bundle
+        .chunks
+        .iter()
+        .map(|e| e.public_inputs.chunk_commitment)
+        .collect();
+    let recombined = lean_imt::root(&commitments)?;
+    if recombined != bundle.commitment {
+        return Err(VerifyError::RecombinedCommitmentMismatch {
+            bundle: bundle.commitment,
+            recombined,
+        });
+    }
+    let roots: Vec<Fr> = bundle
+        .chunks
+        .iter()
+        .map(|e| e.public_inputs.chunk_root)
+        .collect();
+    let recombined = lean_imt::root_of_chunk_roots(&roots)?;
+    if recombined != bundle.root {
+        return Err(VerifyError::RecombinedRootMismatch {
+            bundle: bundle.root,
+            recombined,
+        });
+    }
+    if bundle.root != expected_root {
+        return Err(VerifyError::StateRootMismatch {
+            expected: expected_root,
+            found: bundle.root,
+        });
+    }
+
+    Ok(Summary {
+        circuit_id: id,
+        records: bundle.records,
+        chunks: bundle.chunks.len(),
+        chunk_size: bundle.chunk_size,
+        arity: bundle.arity,
+        root: bundle.root,
+        commitment: bundle.commitment,
+        key_commitment: bundle.key_commitment,
+        chain_id: bundle.chain_id,
+        contract: bundle.contract.clone(),
+        block: bundle.block,
+    })
+}
