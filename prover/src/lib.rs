@@ -1,1 +1,10 @@
-//! zkbackup prover
+//! zkbackup's prover: per-shape Groth16 keys, chunk proofs (ours and stock arkworks, on the
+//! same circuit and keys), and the parallel, resumable run over a whole backup.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod keys;
+pub mod prove;
+
+pub use keys::{KeyError, Keys, KeysMeta};
+pub use prove::{ChunkProver, ProveError};

@@ -1,0 +1,169 @@
+//! Proving one chunk.
+//!
+//! [`ChunkProver::prove`] is ours: the constraint matrices are derived once per shape (they
+//! never change), and each proof only computes the witness (synthesis without building
+//! matrices or inlining linear combinations), then runs the QAP witness map and the MSMs.
+//! [`ChunkProver::prove_stock`] is `ark_groth16::Groth16::prove` on the identical circuit
+//! and key, kept for the benchmark's side-by-side comparison and as a cross-check.
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+    R1CS_PREDICATE_LABEL,
+};
+use ark_relations::utils::matrix::Matrix;
+use ark_snark::SNARK;
+use rand::{CryptoRng, RngCore};
+use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkPublic, ChunkShape, ChunkWitness};
+
+/// Why a chunk could not be proven.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// Constraint synthesis failed (a bug, or a witness that does not fit the shape).
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+    /// The witness's shape is not the keys' shape.
+    #[error("the chunk has arity {got_arity} and chunk size {got_size}, the keys were made for arity {arity} and chunk size {size}")]
+    Shape {
+        /// The keys' arity.
+        arity: usize,
+        /// The keys' chunk size.
+        size: usize,
+        /// The witness's arity.
+        got_arity: usize,
+        /// The witness's chunk size.
+        got_size: usize,
+    },
+    /// The witness does not satisfy the circuit: the records, key or nonce are not what
+    /// the public values say.
+    #[error("the chunk's witness does not satisfy the circuit")]
+    Unsatisfied,
+}
+
+/// A prover for one chunk shape: the proving key and the circuit's constraint matrices.
+pub struct ChunkProver {
+    shape: ChunkShape,
+    pk: ProvingKey<Bn254>,
+    matrices: Vec<Matrix<Fr>>,
+    num_instance_variables: usize,
+    num_constraints: usize,
+}
+
+impl ChunkProver {
+    /// Derives the constraint matrices of `shape`'s circuit, exactly as the Groth16
+    /// generator does (setup mode, constraint-count optimization, inlined).
+    pub fn new(shape: ChunkShape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        ChunkCircuit::setup(shape).generate_constraints(cs.clone())?;
+        cs.finalize();
+        let mut all = cs.to_matrices()?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        Ok(Self {
+            shape,
+            pk,
+            matrices,
+            num_instance_variables: cs.num_instance_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    }
+
+    /// The shape this prover proves.
+    pub fn shape(&self) -> ChunkShape {
+        self.shape
+    }
+
+    /// Constraints of the circuit.
+    pub fn num_constraints(&self) -> usize {
+        self.num_constraints
+    }
+
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        &self.pk
+    }
+
+    fn check_shape(&self, witness: &ChunkWitness) -> Result<(), ProveError> {
+        if witness.shape != self.shape {
+            return Err(ProveError::Shape {
+                arity: self.shape.arity,
+                size: self.shape.chunk_size,
+                got_arity: witness.shape.arity,
+                got_size: witness.shape.chunk_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// The full assignment `[1, public inputs…, witnesses…]`, computed without building
+    /// constraint matrices. Checks satisfaction against the precomputed matrices.
+    pub fn assignment(&self, witness: ChunkWitness) -> Result<Vec<Fr>, ProveError> {
+        self.check_shape(&witness)?;
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
+        ChunkCircuit::prove(witness).generate_constraints(cs.clone())?;
+        let mut full = cs.instance_assignment()?;
+        if full.len() != self.num_instance_variables {
+            return Err(ProveError::Unsatisfied);
+        }
+        full.extend(cs.witness_assignment()?);
+        if !self.satisfied(&full) {
+            return Err(ProveError::Unsatisfied);
+        }
+        Ok(full)
+    }
+
+    /// Whether `assignment` satisfies the circuit's constraints (`A·z ∘ B·z = C·z`).
+    fn satisfied(&self, z: &[Fr]) -> bool {
+        use rayon::prelude::*;
+        let eval = |row: &[(Fr, usize)]| -> Fr { row.iter().map(|(c, i)| *c * z[*i]).sum() };
+        let (a, b, c) = (&self.matrices[0], &self.matrices[1], &self.matrices[2]);
+        (0..self.num_constraints)
+            .into_par_iter()
+            .all(|i| eval(&a[i]) * eval(&b[i]) == eval(&c[i]))
+    }
+
+    /// Proves `witness` (ours): returns its public values and the proof.
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        witness: ChunkWitness,
+        rng: &mut R,
+    ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
+        let public = witness.public();
+        let full = self.assignment(witness)?;
+        let r = Fr::rand(rng);
+        let s = Fr::rand(rng);
+        let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+            &self.pk,
+            r,
+            s,
+            &self.matrices,
+            self.num_instance_variables,
+            self.num_constraints,
+            &full,
+        )?;
+        Ok((public, proof))
+    }
+
+    /// Proves `witness` with stock `ark_groth16::Groth16::prove` (synthesis with matrices,
+    /// inlining, then proving), on the same circuit and key.
+    pub fn prove_stock<R: RngCore + CryptoRng>(
+        &self,
+        witness: ChunkWitness,
+        rng: &mut R,
+    ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
+        self.check_shape(&witness)?;
+        let public = witness.public();
+        let proof = Groth16::<Bn254>::prove(&self.pk, ChunkCircuit::prove(witness), rng)?;
+        Ok((public, proof))
+    }
+}
