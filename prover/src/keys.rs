@@ -97,13 +97,7 @@ pub struct Keys {
     pub pk: ProvingKey<Bn254>,
 }
 
-/// `0x` + SHA-256 of the verifying key's compressed serialization.
-pub fn circuit_id(vk: &VerifyingKey<Bn254>) -> String {
-    let mut bytes = Vec::new();
-    vk.serialize_compressed(&mut bytes)
-        .expect("serializing to memory");
-    format!("0x{}", hex::encode(Sha256::digest(&bytes)))
-}
+pub use zkbackup_verifier::bundle::circuit_id;
 
 impl Keys {
     /// Runs a single-party Groth16 setup for `shape` with `rng` (the OS RNG in the CLI).

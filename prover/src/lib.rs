@@ -5,6 +5,8 @@
 
 pub mod keys;
 pub mod prove;
+pub mod run;
 
 pub use keys::{KeyError, Keys, KeysMeta};
 pub use prove::{ChunkProver, ProveError};
+pub use run::{checkpoint_dir, ProveJob, RunError, RunReport};

@@ -1,0 +1,328 @@
+//! Proving a whole backup: every chunk in parallel, each finished chunk checkpointed, the
+//! bundle written at the end.
+//!
+//! Checkpoints live in `<bundle>.chunks/` next to the output: `run.json` names the run
+//! (circuit id, root, backup commitment, key commitment) and `chunk_<j>.json` holds chunk
+//! `j`'s public inputs and proof, each file written to a temporary name then renamed. A run
+//! that is killed and started again keeps every checkpoint that belongs to the same
+//! backup and keys and still verifies, and proves only the rest. The directory is removed
+//! once the bundle is written.
+
+use crate::prove::{ChunkProver, ProveError};
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{prepare_verifying_key, Groth16};
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use zkbackup_circuits::backup::Backup;
+use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::field::to_hex;
+use zkbackup_circuits::records::Records;
+use zkbackup_verifier::bundle::{
+    circuit_id, write_bundle, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION,
+};
+
+/// Why a proving run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The records, key, backup and keys do not belong together.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A chunk could not be proven.
+    #[error("chunk {chunk}: {source}")]
+    Chunk {
+        /// The chunk index.
+        chunk: usize,
+        /// The cause.
+        source: ProveError,
+    },
+    /// The run was stopped; its finished chunks are checkpointed for the next run.
+    #[error("interrupted after {done} of {total} chunks; run again to resume")]
+    Interrupted {
+        /// Chunks finished (checkpointed).
+        done: usize,
+        /// Chunks in the backup.
+        total: usize,
+    },
+    /// A checkpoint file or the bundle could not be read or written.
+    #[error("{path}: {problem}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunReport {
+    /// Chunks in the backup.
+    pub chunks: usize,
+    /// Chunks taken from checkpoints of an earlier run.
+    pub resumed: usize,
+    /// Chunks proven by this run.
+    pub proven: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct RunId {
+    circuit_id: String,
+    root: String,
+    commitment: String,
+    key_commitment: String,
+    chunks: usize,
+}
+
+/// The checkpoint directory of a bundle path: `<bundle>.chunks`.
+pub fn checkpoint_dir(bundle: &Path) -> PathBuf {
+    let mut name = bundle
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".chunks");
+    bundle.with_file_name(name)
+}
+
+fn file_err(path: &Path, problem: impl ToString) -> RunError {
+    RunError::File {
+        path: path.to_path_buf(),
+        problem: problem.to_string(),
+    }
+}
+
+/// Everything a run needs.
+pub struct ProveJob<'a> {
+    /// The backup file's content.
+    pub backup: &'a Backup,
+    /// The records it encrypts.
+    pub records: &'a Records,
+    /// The escrow key.
+    pub key: &'a Key,
+    /// The prover for the backup's shape.
+    pub prover: &'a ChunkProver,
+    /// Where the bundle goes.
+    pub out: &'a Path,
+    /// Chunks proven at once (bounds memory: one witness and proof in flight per job).
+    pub jobs: usize,
+    /// Set (e.g. by a Ctrl-C handler) to stop starting new chunks; finished ones stay
+    /// checkpointed and the run returns [`RunError::Interrupted`].
+    pub stop: Option<&'a AtomicBool>,
+}
+
+impl ProveJob<'_> {
+    fn check(&self) -> Result<ChunkShape, RunError> {
+        let h = self.backup.header();
+        let shape = self.prover.shape();
+        let mismatch = |m: String| Err(RunError::Mismatch(m));
+        if (h.arity, h.chunk_size) != (shape.arity, shape.chunk_size) {
+            return mismatch(format!(
+                "the backup has arity {} and chunk size {}, the keys are for arity {} and chunk size {}",
+                h.arity, h.chunk_size, shape.arity, shape.chunk_size
+            ));
+        }
+        if self.records.arity() != h.arity || self.records.len() as u64 != h.records {
+            return mismatch(format!(
+                "the records file has {} records of arity {}, the backup {} of arity {}",
+                self.records.len(),
+                self.records.arity(),
+                h.records,
+                h.arity
+            ));
+        }
+        if self.key.commitment() != h.key_commitment {
+            return mismatch(
+                "the key does not match the backup's key commitment (wrong key file?)".into(),
+            );
+        }
+        if self.records.root() != h.root {
+            return mismatch("the records' state root differs from the backup's root (records of another state?)".into());
+        }
+        Ok(shape)
+    }
+
+    /// Proves every chunk not yet checkpointed, `jobs` at a time, calling `progress(done,
+    /// total)` after each; then writes the bundle and removes the checkpoints.
+    pub fn run(
+        &self,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(Bundle, RunReport), RunError> {
+        let shape = self.check()?;
+        let vk = self.prover.proving_key().vk.clone();
+        let pvk = prepare_verifying_key(&vk);
+        let id = RunId {
+            circuit_id: circuit_id(&vk),
+            root: to_hex(&self.backup.root()),
+            commitment: to_hex(&self.backup.commitment()),
+            key_commitment: to_hex(&self.backup.key_commitment()),
+            chunks: self.backup.chunks().len(),
+        };
+        let dir = checkpoint_dir(self.out);
+        prepare_checkpoints(&dir, &id)?;
+
+        let total = self.backup.chunks().len();
+        let header = |chunks: Vec<ChunkProof>| Bundle {
+            version: BUNDLE_VERSION,
+            circuit_id: id.circuit_id.clone(),
+            chain_id: None,
+            contract: None,
+            block: None,
+            arity: shape.arity,
+            chunk_size: shape.chunk_size,
+            records: self.backup.header().records,
+            root: self.backup.root(),
+            commitment: self.backup.commitment(),
+            key_commitment: self.backup.key_commitment(),
+            chunks,
+        };
+
+        // Keep the checkpoints that match this backup and verify.
+        let mut done: Vec<Option<ChunkProof>> = (0..total)
+            .map(|j| {
+                let path = dir.join(format!("chunk_{j}.json"));
+                let text = fs::read_to_string(&path).ok()?;
+                let bundle = Bundle::from_json(&text).ok()?;
+                let entry = bundle.chunks.into_iter().next()?;
+                let chunk = &self.backup.chunks()[j];
+                let ok = entry.index == j
+                    && entry.public_inputs.chunk_commitment == chunk.commitment
+                    && entry.public_inputs.nonce == Fr::from(chunk.nonce)
+                    && Groth16::<Bn254>::verify_proof(
+                        &pvk,
+                        &entry.proof,
+                        &entry.public_inputs.to_array(),
+                    )
+                    .unwrap_or(false);
+                ok.then_some(entry)
+            })
+            .collect();
+        let resumed = done.iter().filter(|d| d.is_some()).count();
+        let pending: Vec<usize> = (0..total).filter(|&j| done[j].is_none()).collect();
+        let finished = AtomicUsize::new(resumed);
+        progress(resumed, total);
+
+        let arity = shape.arity;
+        let fields = self.records.fields();
+        let prove_one = |j: usize| -> Result<ChunkProof, RunError> {
+            let chunk = &self.backup.chunks()[j];
+            let start = j * shape.chunk_size * arity;
+            let end = (start + shape.chunk_size * arity).min(fields.len());
+            let witness = ChunkWitness::new(
+                shape,
+                fields[start..end].to_vec(),
+                self.key.clone(),
+                chunk.nonce,
+            )
+            .map_err(|e| RunError::Mismatch(e.to_string()))?;
+            let (public, proof) = self
+                .prover
+                .prove(witness, &mut OsRng)
+                .map_err(|source| RunError::Chunk { chunk: j, source })?;
+            if public.commitment != chunk.commitment || public.nonce != chunk.nonce {
+                return Err(RunError::Mismatch(format!(
+                    "chunk {j}: the backup's ciphertext is not the encryption of these records under this key"
+                )));
+            }
+            let entry = ChunkProof {
+                index: j,
+                public_inputs: PublicInputs::from_array(public.to_inputs()),
+                proof,
+            };
+            let path = dir.join(format!("chunk_{j}.json"));
+            write_bundle(&path, &header(vec![entry.clone()])).map_err(|e| file_err(&path, e))?;
+            progress(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
+            Ok(entry)
+        };
+
+        // `jobs` workers take the next pending chunk until none is left, an error occurs or
+        // a stop is asked: at most `jobs` witnesses in memory. Each proof's own MSMs and FFTs
+        // run on rayon's pool. (Chunks are not rayon tasks: a worker waiting inside a proof
+        // would steal and start more chunks, unbounded.)
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let results: Vec<Result<Vec<(usize, ChunkProof)>, RunError>> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..self.jobs.clamp(1, pending.len().max(1)))
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                if failed.load(Ordering::SeqCst)
+                                    || self.stop.is_some_and(|s| s.load(Ordering::SeqCst))
+                                {
+                                    return Ok(mine);
+                                }
+                                let Some(&j) = pending.get(next.fetch_add(1, Ordering::SeqCst))
+                                else {
+                                    return Ok(mine);
+                                };
+                                match prove_one(j) {
+                                    Ok(entry) => mine.push((j, entry)),
+                                    Err(e) => {
+                                        failed.store(true, Ordering::SeqCst);
+                                        return Err(e);
+                                    }
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("a proving worker panicked"))
+                    .collect()
+            });
+        let mut proven = Vec::new();
+        for r in results {
+            proven.extend(r?);
+        }
+        if resumed + proven.len() < total {
+            return Err(RunError::Interrupted {
+                done: resumed + proven.len(),
+                total,
+            });
+        }
+        let proven_count = proven.len();
+        for (j, entry) in proven {
+            done[j] = Some(entry);
+        }
+        let chunks: Vec<ChunkProof> = done
+            .into_iter()
+            .map(|d| d.expect("every chunk proven"))
+            .collect();
+        let bundle = header(chunks);
+        write_bundle(self.out, &bundle).map_err(|e| file_err(self.out, e))?;
+        fs::remove_dir_all(&dir).map_err(|e| file_err(&dir, e))?;
+        Ok((
+            bundle,
+            RunReport {
+                chunks: total,
+                resumed,
+                proven: proven_count,
+            },
+        ))
+    }
+}
+
+/// Creates the checkpoint directory, or checks that an existing one belongs to this run.
+fn prepare_checkpoints(dir: &Path, id: &RunId) -> Result<(), RunError> {
+    let meta = dir.join("run.json");
+    if dir.exists() {
+        let text = fs::read_to_string(&meta).map_err(|e| file_err(&meta, e))?;
+        let found: RunId = serde_json::from_str(&text)
+            .map_err(|e| file_err(&meta, format!("not a checkpoint description: {e}")))?;
+        if &found != id {
+            return Err(file_err(
+                dir,
+                "holds checkpoints of another backup or other keys; remove the directory to start over",
+            ));
+        }
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
+    let text = serde_json::to_vec_pretty(id).expect("serializable");
+    crate::keys::write_atomic(&meta, &text).map_err(|e| file_err(&meta, e))
+}

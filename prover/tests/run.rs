@@ -1,0 +1,120 @@
+//! A whole backup proven chunk by chunk: the bundle verifies, and a run killed midway
+//! resumes from its checkpoints without redoing finished chunks.
+
+use ark_bn254::Fr;
+use rand::{rngs::StdRng, SeedableRng};
+use std::sync::atomic::{AtomicBool, Ordering};
+use zkbackup_circuits::backup::Backup;
+use zkbackup_circuits::chunk::ChunkShape;
+use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::records::{RecordFormat, Records};
+use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
+use zkbackup_verifier::verify::{verify_bundle, BackupChunk, BackupSummary};
+
+fn summary(backup: &Backup) -> BackupSummary {
+    let h = backup.header();
+    let (commitments, _) = backup.recompute_commitments();
+    BackupSummary {
+        root: h.root,
+        commitment: h.commitment,
+        key_commitment: h.key_commitment,
+        arity: h.arity,
+        chunk_size: h.chunk_size,
+        records: h.records,
+        chunks: backup
+            .chunks()
+            .iter()
+            .zip(commitments)
+            .map(|(c, commitment)| BackupChunk {
+                nonce: c.nonce,
+                commitment,
+                count: u64::from(c.length) / h.arity as u64,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn three_chunks_last_partial_prove_resume_and_verify() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let shape = ChunkShape::new(2, 2).unwrap();
+    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let vk = prover.proving_key().vk.clone();
+    let records = Records::new(2, (0..10u64).map(Fr::from).collect()).unwrap();
+    let key = Key::generate_with(&mut rng);
+    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+    assert_eq!(backup.chunks().len(), 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle.json");
+    let stop = AtomicBool::new(false);
+    let job = ProveJob {
+        backup: &backup,
+        records: &records,
+        key: &key,
+        prover: &prover,
+        out: &out,
+        jobs: 1,
+        stop: Some(&stop),
+    };
+
+    // Stopped after the first finished chunk: its checkpoint is on disk, no bundle is.
+    let stopped = job.run(&|done, _| stop.store(done >= 1, Ordering::SeqCst));
+    assert!(
+        matches!(stopped, Err(RunError::Interrupted { done: 1, total: 3 })),
+        "{stopped:?}"
+    );
+    assert!(!out.exists());
+    assert!(checkpoint_dir(&out).join("chunk_0.json").exists());
+    stop.store(false, Ordering::SeqCst);
+
+    let (bundle, report) = job.run(&|_, _| {}).unwrap();
+    // A checkpoint of another backup would be refused, not mixed in: see run.json.
+    assert_eq!(report.chunks, 3);
+    assert_eq!(report.resumed, 1, "the finished chunk is not redone");
+    assert_eq!(report.proven, 2);
+    assert!(out.exists());
+    assert!(!checkpoint_dir(&out).exists());
+
+    let summary = summary(&backup);
+    verify_bundle(&bundle, &vk, &summary, records.root()).unwrap();
+    // Another root (e.g. the chain's root at another block) is refused.
+    assert!(verify_bundle(&bundle, &vk, &summary, Fr::from(1u64)).is_err());
+}
+
+#[test]
+fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let shape = ChunkShape::new(1, 2).unwrap();
+    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
+    let key = Key::generate_with(&mut rng);
+    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.json");
+
+    let other_key = Key::generate_with(&mut rng);
+    let job = ProveJob {
+        backup: &backup,
+        records: &records,
+        key: &other_key,
+        prover: &prover,
+        out: &out,
+        jobs: 1,
+        stop: None,
+    };
+    assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("key")));
+
+    let other = Records::new(1, (5..8u64).map(Fr::from).collect()).unwrap();
+    let job = ProveJob {
+        backup: &backup,
+        records: &other,
+        key: &key,
+        prover: &prover,
+        out: &out,
+        jobs: 1,
+        stop: None,
+    };
+    assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("root")));
+    assert!(!out.exists());
+}
