@@ -20,6 +20,7 @@
 mod args;
 mod cmd;
 mod error;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,10 @@ enum Command {
     Backup(cmd::backup::BackupArgs),
     Inspect(cmd::inspect::InspectArgs),
     Restore(cmd::restore::RestoreArgs),
+    Setup(cmd::setup::SetupArgs),
+    Prove(cmd::prove::ProveArgs),
+    Verify(cmd::verify::VerifyArgs),
+    ExportSnarkjs(cmd::export_snarkjs::ExportSnarkjsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,10 @@ fn main() -> ExitCode {
         Command::Backup(args) => cmd::backup::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Restore(args) => cmd::restore::run(args),
+        Command::Setup(args) => cmd::setup::run(args),
+        Command::Prove(args) => cmd::prove::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::ExportSnarkjs(args) => cmd::export_snarkjs::run(args),
     };
     error::report(result)
 }

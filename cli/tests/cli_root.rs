@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use zkbackup_tests::GenRecords;
+use zkbackup_tests::{fr, oracle, GenRecords};
 
 const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
 
@@ -121,6 +121,15 @@ fn sample_records_file_has_a_root() {
     assert!(stdout.starts_with("0x") && stdout[2..66].bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(stdout.to_lowercase(), stdout);
     assert_eq!(text(&out.stderr), "10 records, arity 4\n");
+    // And it is @zk-kit/lean-imt's root of those records.
+    let rows: Vec<Vec<String>> = std::fs::read_to_string(&sample)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let response = oracle(serde_json::json!({"op": "records_root", "records": rows}));
+    let root = zkbackup_circuits::field::to_hex(&fr(&response["root"]));
+    assert_eq!(stdout, format!("{root}\n"));
 }
 
 /// `zkbackup root` on `contents` fails with exit code 2, nothing on stdout, and a message

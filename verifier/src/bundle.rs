@@ -366,7 +366,7 @@ fn read_g2(raw: &[Vec<String>], at: FieldPath) -> Result<G2Affine, BundleError> 
     if !point.is_on_curve() {
         return Err(BundleError::NotOnCurve { at });
     }
-    if !point.is_in_correct_subgroup_assuming_on_curve() {
+    if !crate::subgroup::g2_in_subgroup(&point) {
         return Err(BundleError::NotInSubgroup { at });
     }
     Ok(point)

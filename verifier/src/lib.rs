@@ -20,6 +20,7 @@ mod encoding;
 mod fs;
 pub mod keys;
 pub mod snarkjs;
+mod subgroup;
 pub mod verify;
 
 pub use ark_bn254::{Bn254, Fr};
@@ -27,7 +28,7 @@ pub use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, Verify
 pub use batch::batch_verify;
 pub use bundle::{
     circuit_id, read_bundle, write_bundle, Bundle, BundleError, ChunkProof, FieldPath,
-    PublicInputs, BUNDLE_VERSION, NUM_PUBLIC_INPUTS,
+    PublicInputs, BUNDLE_VERSION, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
 };
 pub use encoding::{to_hex, FieldKind};
 pub use keys::{read_verifying_key, write_verifying_key, KeyError};

@@ -251,7 +251,7 @@ pub(crate) fn check_points(proof: &Proof<Bn254>, chunk: Option<usize>) -> Result
     if !proof.b.is_on_curve() {
         return Err(invalid("b", PointProblem::NotOnCurve));
     }
-    if !proof.b.is_in_correct_subgroup_assuming_on_curve() {
+    if !crate::subgroup::g2_in_subgroup(&proof.b) {
         return Err(invalid("b", PointProblem::NotInSubgroup));
     }
     Ok(())

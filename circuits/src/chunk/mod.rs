@@ -126,7 +126,7 @@ impl ChunkWitness {
         nonce: u128,
     ) -> Result<Self, ChunkError> {
         let elements = records.len();
-        if elements == 0 || elements % shape.arity != 0 || elements > shape.slots() {
+        if elements == 0 || !elements.is_multiple_of(shape.arity) || elements > shape.slots() {
             return Err(ChunkError::Records {
                 max: shape.chunk_size,
                 arity: shape.arity,

@@ -1,7 +1,11 @@
 //! One module per verb: its clap arguments struct and its `run` function.
 
 pub mod backup;
+pub mod export_snarkjs;
 pub mod inspect;
 pub mod keygen;
+pub mod prove;
 pub mod restore;
 pub mod root;
+pub mod setup;
+pub mod verify;

@@ -1,0 +1,82 @@
+//! `zkbackup verify`: check a proof bundle against a verifying key, the backup file and the
+//! state root.
+
+use crate::error::InputResultExt;
+use anyhow::Context;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use zkbackup_circuits::backup::Backup;
+use zkbackup_circuits::field;
+use zkbackup_verifier::bundle::read_bundle;
+use zkbackup_verifier::verify::{verify_bundle, BackupChunk, BackupSummary};
+use zkbackup_verifier::{read_verifying_key, Bn254, VerifyingKey};
+
+/// Verify a proof bundle: every chunk proof (batch-verified), the circuit id against the
+/// verifying key, the chunk values against the backup file, and the recombined state root
+/// against the root you trust.
+#[derive(Clone, Debug, Args)]
+pub struct VerifyArgs {
+    /// The proof bundle (from `zkbackup prove`).
+    #[arg(long, value_name = "BUNDLE")]
+    bundle: PathBuf,
+    /// The verifying key: vk.bin, or the key directory holding it.
+    #[arg(long, value_name = "VK")]
+    vk: PathBuf,
+    /// The backup file the bundle proves.
+    #[arg(long, value_name = "BACKUP")]
+    backup: PathBuf,
+    /// The state root to check against, 0x + 64 hex digits (e.g. the chain's root).
+    #[arg(long, value_name = "0x…")]
+    root: String,
+}
+
+/// Reads a verifying key from a file or a key directory's vk.bin.
+pub fn read_vk(path: &Path) -> anyhow::Result<VerifyingKey<Bn254>> {
+    let file = if path.is_dir() {
+        path.join(zkbackup_prover::keys::VK_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    read_verifying_key(&file).input_error()
+}
+
+/// What the verifier needs of a backup file, with every chunk commitment recomputed from
+/// the ciphertext (the stored ones are not trusted).
+pub fn summary(backup: &Backup) -> BackupSummary {
+    let h = backup.header();
+    let (commitments, _) = backup.recompute_commitments();
+    BackupSummary {
+        root: h.root,
+        commitment: h.commitment,
+        key_commitment: h.key_commitment,
+        arity: h.arity,
+        chunk_size: h.chunk_size,
+        records: h.records,
+        chunks: backup
+            .chunks()
+            .iter()
+            .zip(commitments)
+            .map(|(c, commitment)| BackupChunk {
+                nonce: c.nonce,
+                commitment,
+                count: u64::from(c.length) / h.arity as u64,
+            })
+            .collect(),
+    }
+}
+
+/// Runs `zkbackup verify`.
+pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
+    let root = field::parse(&args.root)
+        .with_context(|| format!("--root {}", args.root))
+        .input_error()?;
+    let bundle = read_bundle(&args.bundle).input_error()?;
+    let vk = read_vk(&args.vk)?;
+    let backup = Backup::read(&args.backup).input_error()?;
+    let start = std::time::Instant::now();
+    let summary = verify_bundle(&bundle, &vk, &summary(&backup), root)
+        .with_context(|| format!("{} does not verify", args.bundle.display()))?;
+    println!("{summary}");
+    eprintln!("verified in {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    Ok(())
+}

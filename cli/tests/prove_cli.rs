@@ -1,0 +1,315 @@
+//! End to end through the binary: keygen, backup, setup, prove, verify, export to snarkjs
+//! and `snarkjs groth16 verify`; then tampers, each refused with its reason.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zkbackup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
+        .args(args)
+        .output()
+        .expect("run zkbackup")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = zkbackup(args);
+    assert!(
+        out.status.success(),
+        "zkbackup {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str]) -> (i32, String) {
+    let out = zkbackup(args);
+    assert!(!out.status.success(), "zkbackup {args:?} should fail");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    root: String,
+}
+
+impl World {
+    fn p(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// 5 records of arity 2 in chunks of 2: three chunks, the last partial.
+fn world() -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let records: String = (0..5)
+        .map(|i| format!("{},{}\n", i * 7 + 1, i * 11 + 2))
+        .collect();
+    std::fs::write(dir.join("records.csv"), records).unwrap();
+    let w = World {
+        _dir: tmp,
+        dir,
+        root: String::new(),
+    };
+    let root = ok(&["root", "--records", s(&w.p("records.csv"))])
+        .trim()
+        .to_string();
+    ok(&["keygen", "--out", s(&w.p("key.json"))]);
+    let printed = ok(&[
+        "backup",
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("key.json")),
+        "--out",
+        s(&w.p("backup.zkb")),
+        "--chunk-size",
+        "2",
+    ]);
+    assert!(printed.contains(&format!("root {root}")));
+    let setup = zkbackup(&[
+        "setup",
+        "--arity",
+        "2",
+        "--chunk-size",
+        "2",
+        "--out",
+        s(&w.p("keys")),
+    ]);
+    assert!(setup.status.success());
+    assert!(
+        String::from_utf8_lossy(&setup.stderr).contains("single-party setup"),
+        "the setup warns"
+    );
+    ok(&[
+        "prove",
+        "--backup",
+        s(&w.p("backup.zkb")),
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("key.json")),
+        "--keys",
+        s(&w.p("keys")),
+        "--out",
+        s(&w.p("bundle.json")),
+    ]);
+    World { root, ..w }
+}
+
+fn verify(w: &World, bundle: &Path, root: &str) -> Output {
+    zkbackup(&[
+        "verify",
+        "--bundle",
+        s(bundle),
+        "--vk",
+        s(&w.p("keys")),
+        "--backup",
+        s(&w.p("backup.zkb")),
+        "--root",
+        root,
+    ])
+}
+
+#[test]
+fn prove_verify_and_every_tamper_is_refused_with_its_reason() {
+    let w = world();
+    let good = verify(&w, &w.p("bundle.json"), &w.root);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let line = String::from_utf8(good.stdout).unwrap();
+    assert!(line.starts_with("OK: 5 records (3 chunks of 2"), "{line}");
+
+    // A root of another state (another block).
+    let other_root = format!("0x{}", "0".repeat(63) + "1");
+    let out = verify(&w, &w.p("bundle.json"), &other_root);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .to_lowercase()
+        .contains("root"));
+
+    let bundle = std::fs::read_to_string(w.p("bundle.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    let tamper = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut j = json.clone();
+        f(&mut j);
+        let path = w.p(name);
+        std::fs::write(&path, serde_json::to_string_pretty(&j).unwrap()).unwrap();
+        let out = verify(&w, &path, &w.root);
+        assert!(!out.status.success(), "{name} must not verify");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A proof coordinate changed: the proof no longer verifies (or is off the curve).
+    let err = tamper("flipped.json", &|j| {
+        let a = j["chunks"][1]["proof"]["a"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let last = a.chars().last().unwrap();
+        let flipped = if last == '0' { '1' } else { '0' };
+        j["chunks"][1]["proof"]["a"][0] = format!("{}{}", &a[..a.len() - 1], flipped).into();
+    });
+    assert!(err.contains("chunk 1"), "{err}");
+    // Two chunks swapped.
+    let err = tamper("swapped.json", &|j| {
+        let chunks = j["chunks"].as_array_mut().unwrap();
+        chunks.swap(0, 1);
+    });
+    assert!(err.contains("chunk"), "{err}");
+    // A chunk dropped.
+    let err = tamper("dropped.json", &|j| {
+        j["chunks"].as_array_mut().unwrap().pop();
+    });
+    assert!(err.to_lowercase().contains("chunk"), "{err}");
+    // A public input plus the field modulus (non-canonical).
+    let err = tamper("noncanonical.json", &|j| {
+        j["chunks"][0]["public_inputs"][4] =
+            "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000003".into();
+    });
+    assert!(
+        err.contains("chunks[0]") || err.contains("chunk 0"),
+        "{err}"
+    );
+    // Unknown version.
+    let err = tamper("version.json", &|j| j["version"] = 99.into());
+    assert!(err.contains("version"), "{err}");
+
+    // The bundle of another backup (same records, new key and nonces) does not match this file.
+    ok(&["keygen", "--out", s(&w.p("key2.json"))]);
+    ok(&[
+        "backup",
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("key2.json")),
+        "--out",
+        s(&w.p("backup2.zkb")),
+        "--chunk-size",
+        "2",
+    ]);
+    ok(&[
+        "prove",
+        "--backup",
+        s(&w.p("backup2.zkb")),
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("key2.json")),
+        "--keys",
+        s(&w.p("keys")),
+        "--out",
+        s(&w.p("bundle2.json")),
+    ]);
+    let out = verify(&w, &w.p("bundle2.json"), &w.root);
+    assert!(
+        !out.status.success(),
+        "a bundle of another backup must not verify against this file"
+    );
+
+    // Wrong verifying key.
+    ok(&[
+        "setup",
+        "--arity",
+        "2",
+        "--chunk-size",
+        "2",
+        "--out",
+        s(&w.p("keys2")),
+    ]);
+    let out = zkbackup(&[
+        "verify",
+        "--bundle",
+        s(&w.p("bundle.json")),
+        "--vk",
+        s(&w.p("keys2")),
+        "--backup",
+        s(&w.p("backup.zkb")),
+        "--root",
+        &w.root,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("circuit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn exported_proofs_verify_with_snarkjs() {
+    zkbackup_tests::require_node_modules();
+    let w = world();
+    ok(&[
+        "export-snarkjs",
+        "--bundle",
+        s(&w.p("bundle.json")),
+        "--vk",
+        s(&w.p("keys")),
+        "--out",
+        s(&w.p("snarkjs")),
+    ]);
+    let cli = zkbackup_tests::js_dir().join("node_modules/snarkjs/build/cli.cjs");
+    for i in 0..3 {
+        let out = Command::new("node")
+            .arg(&cli)
+            .args(["groth16", "verify"])
+            .arg(w.p("snarkjs/verification_key.json"))
+            .arg(w.p(&format!("snarkjs/public_{i}.json")))
+            .arg(w.p(&format!("snarkjs/proof_{i}.json")))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("OK"),
+            "snarkjs on chunk {i}: {text}"
+        );
+    }
+}
+
+#[test]
+fn prove_refuses_mismatched_inputs_with_exit_code_2() {
+    let w = world();
+    let (code, err) = fails(&[
+        "prove",
+        "--backup",
+        s(&w.p("backup.zkb")),
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("key.json")),
+        "--keys",
+        s(&w.p("keys")),
+        "--out",
+        s(&w.p("bundle.json")),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists"), "{err}");
+    ok(&["keygen", "--out", s(&w.p("other.json"))]);
+    let (code, err) = fails(&[
+        "prove",
+        "--backup",
+        s(&w.p("backup.zkb")),
+        "--records",
+        s(&w.p("records.csv")),
+        "--key",
+        s(&w.p("other.json")),
+        "--keys",
+        s(&w.p("keys")),
+        "--out",
+        s(&w.p("b3.json")),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("key"), "{err}");
+    assert!(!w.p("b3.json").exists());
+}

@@ -1,0 +1,127 @@
+//! A toy Groth16 circuit with the chunk proof's five public inputs, and honest bundles
+//! made with it. The verifier's cost does not depend on the circuit's size, only on the
+//! number of public inputs, so the toy circuit exercises exactly what the real one would.
+#![allow(dead_code)]
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use rand::{rngs::StdRng, SeedableRng};
+use zkbackup_circuits::lean_imt;
+use zkbackup_verifier::{
+    circuit_id, BackupChunk, BackupSummary, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION,
+};
+
+/// Knows the square of each public input: every input appears in a constraint, so the proof
+/// binds all of them (an input in no constraint has `IC_i = 0` and is not bound).
+pub struct Toy(pub Vec<Fr>);
+
+impl ConstraintSynthesizer<Fr> for Toy {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        for x in self.0 {
+            let input = cs.new_input_variable(|| Ok(x))?;
+            let square = cs.new_witness_variable(|| Ok(x * x))?;
+            cs.enforce_r1cs_constraint(|| input.into(), || input.into(), || square.into())?;
+        }
+        Ok(())
+    }
+}
+
+/// Keys for the toy circuit with `n` public inputs.
+pub fn setup(n: usize, seed: u64) -> ProvingKey<Bn254> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+        Toy(vec![Fr::from(0u64); n]),
+        &mut rng,
+    )
+    .expect("toy setup")
+}
+
+/// A proof of `inputs` under `pk`.
+pub fn prove(pk: &ProvingKey<Bn254>, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
+    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), pk, rng)
+        .expect("toy proof")
+}
+
+/// An honest bundle, the backup summary it matches, and the root it proves.
+pub struct Fixture {
+    pub pk: ProvingKey<Bn254>,
+    pub vk: VerifyingKey<Bn254>,
+    pub bundle: Bundle,
+    pub backup: BackupSummary,
+    pub root: Fr,
+}
+
+/// `records` records in chunks of `chunk_size`, random chunk values, proofs with the toy
+/// circuit.
+pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
+    let pk = setup(5, seed);
+    let vk = pk.vk.clone();
+    let mut rng = StdRng::seed_from_u64(seed + 1);
+    let n = records.div_ceil(chunk_size as u64) as usize;
+    let key_commitment = Fr::rand(&mut rng);
+    let backup_id: u128 = 0x1234_5678_9abc_def0_1122_3344;
+    let mut chunks = Vec::with_capacity(n);
+    let mut backup_chunks = Vec::with_capacity(n);
+    for j in 0..n {
+        let count = if j + 1 < n {
+            chunk_size as u64
+        } else {
+            records - chunk_size as u64 * (n as u64 - 1)
+        };
+        let nonce = (backup_id << 32) | j as u128;
+        let public_inputs = PublicInputs {
+            chunk_root: Fr::rand(&mut rng),
+            chunk_commitment: Fr::rand(&mut rng),
+            key_commitment,
+            nonce: Fr::from(nonce),
+            count: Fr::from(count),
+        };
+        let proof = prove(&pk, &public_inputs.to_array(), &mut rng);
+        backup_chunks.push(BackupChunk {
+            nonce,
+            commitment: public_inputs.chunk_commitment,
+            count,
+        });
+        chunks.push(ChunkProof {
+            index: j,
+            public_inputs,
+            proof,
+        });
+    }
+    let roots: Vec<Fr> = chunks.iter().map(|c| c.public_inputs.chunk_root).collect();
+    let commitments: Vec<Fr> = backup_chunks.iter().map(|c| c.commitment).collect();
+    let root = lean_imt::root_of_chunk_roots(&roots).unwrap();
+    let commitment = lean_imt::root(&commitments).unwrap();
+    let bundle = Bundle {
+        version: BUNDLE_VERSION,
+        circuit_id: circuit_id(&vk),
+        chain_id: None,
+        contract: None,
+        block: None,
+        arity: 4,
+        chunk_size,
+        records,
+        root,
+        commitment,
+        key_commitment,
+        chunks,
+    };
+    let backup = BackupSummary {
+        root,
+        commitment,
+        key_commitment,
+        arity: 4,
+        chunk_size,
+        records,
+        chunks: backup_chunks,
+    };
+    Fixture {
+        pk,
+        vk,
+        bundle,
+        backup,
+        root,
+    }
+}

@@ -1,0 +1,82 @@
+//! Batch against one-by-one verification of 64 proofs (the issue's target: batch at least 5×
+//! faster per proof). Ignored by default (a timing, not a correctness test); run with
+//! `cargo test --release -p zkbackup-verifier --test timing -- --ignored --nocapture`, and
+//! with `RAYON_NUM_THREADS=1` for the single-thread figure.
+
+mod common;
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{prepare_verifying_key, Groth16, Proof};
+use common::fixture;
+use rand::{rngs::StdRng, SeedableRng};
+use std::time::{Duration, Instant};
+use zkbackup_verifier::{batch_verify, verify_chunk};
+
+const PROOFS: u64 = 64;
+const RUNS: usize = 9;
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn time(mut f: impl FnMut()) -> Duration {
+    f(); // warm-up
+    median(
+        (0..RUNS)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ms_per_proof(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3 / PROOFS as f64
+}
+
+#[test]
+#[ignore = "timing; run in release with --ignored --nocapture"]
+fn batch_is_five_times_faster_per_proof_at_64() {
+    let f = fixture(PROOFS, 1, 64);
+    let pvk = prepare_verifying_key(&f.vk);
+    let items: Vec<([Fr; 5], Proof<Bn254>)> = f
+        .bundle
+        .chunks
+        .iter()
+        .map(|c| (c.public_inputs.to_array(), c.proof.clone()))
+        .collect();
+
+    let stock = time(|| {
+        for (x, p) in &items {
+            assert!(Groth16::<Bn254>::verify_proof(&pvk, p, x).unwrap());
+        }
+    });
+    let single = time(|| {
+        for (x, p) in &items {
+            verify_chunk(&pvk, x, p).unwrap();
+        }
+    });
+    let mut rng = StdRng::seed_from_u64(1);
+    let batch = time(|| batch_verify(&pvk, &items, &mut rng).unwrap());
+
+    let threads = rayon::current_num_threads();
+    println!(
+        "{PROOFS} proofs, {threads} rayon threads, median of {RUNS}: \
+         stock ark-groth16 {:.3} ms/proof, verify_chunk {:.3} ms/proof, \
+         batch_verify {:.3} ms/proof (total {:.2} ms); batch speed-up {:.1}× vs verify_chunk, \
+         {:.1}× vs stock",
+        ms_per_proof(stock),
+        ms_per_proof(single),
+        ms_per_proof(batch),
+        batch.as_secs_f64() * 1e3,
+        single.as_secs_f64() / batch.as_secs_f64(),
+        stock.as_secs_f64() / batch.as_secs_f64(),
+    );
+    assert!(
+        single.as_secs_f64() / batch.as_secs_f64() >= 5.0,
+        "batch verification is less than 5× faster per proof"
+    );
+}
