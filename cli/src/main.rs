@@ -44,6 +44,7 @@ enum Command {
     Prove(cmd::prove::ProveArgs),
     Verify(cmd::verify::VerifyArgs),
     ExportSnarkjs(cmd::export_snarkjs::ExportSnarkjsArgs),
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => cmd::prove::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::ExportSnarkjs(args) => cmd::export_snarkjs::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     error::report(result)
 }

@@ -9,3 +9,4 @@ pub mod restore;
 pub mod root;
 pub mod setup;
 pub mod verify;
+pub mod bench;

@@ -1,0 +1,284 @@
+//! `zkbackup bench`: our prover against stock `ark_groth16::Groth16::prove` on the identical
+//! chunk circuit, keys and witness, measured alternately in one run; plus verification.
+
+use crate::error::{bad_input, InputResultExt};
+use crate::progress;
+use anyhow::Context;
+use ark_ff::UniformRand;
+use clap::Args;
+use rand::rngs::{OsRng, StdRng};
+use rand::SeedableRng;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::Fr;
+use zkbackup_prover::Keys;
+use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
+
+/// Measure the prover (ours and stock arkworks, alternating on the same circuit, keys and
+/// witness), verification (single and batch) and memory, for one or more chunk sizes.
+/// Prints a table and writes bench.json and bench.svg (prove time against chunk size).
+#[derive(Clone, Debug, Args)]
+pub struct BenchArgs {
+    /// Chunk sizes (records per chunk, powers of two), comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![16usize, 64, 256])]
+    sizes: Vec<usize>,
+    /// Field elements per record.
+    #[arg(long, default_value_t = 4)]
+    arity: usize,
+    /// Proofs per prover and size (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Proofs in the batch-verification measurement.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Directory for bench.json and bench.svg.
+    #[arg(long, value_name = "DIR", default_value = "bench-out")]
+    out: PathBuf,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// Records per chunk.
+    pub chunk_size: usize,
+    /// Field elements per record.
+    pub arity: usize,
+    /// Constraints of the chunk circuit.
+    pub constraints: usize,
+    /// Constraints per record.
+    pub constraints_per_record: f64,
+    /// Median prove time, ours, ms.
+    pub ours_ms: f64,
+    /// Median prove time, stock `Groth16::prove`, ms.
+    pub stock_ms: f64,
+    /// stock / ours.
+    pub speedup: f64,
+    /// Records per second, ours, one chunk at a time.
+    pub records_per_s: f64,
+    /// Peak resident memory of the process so far, MiB.
+    pub peak_mib: f64,
+    /// Median single verification, ms.
+    pub verify_ms: f64,
+    /// Batch verification time per proof, ms.
+    pub batch_verify_ms_per_proof: f64,
+    /// All prove times, ours, ms.
+    pub ours_runs_ms: Vec<f64>,
+    /// All prove times, stock, ms.
+    pub stock_runs_ms: Vec<f64>,
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), MiB; 0 where /proc is missing.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// Runs `zkbackup bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.runs == 0 || args.batch == 0 || args.sizes.is_empty() {
+        return Err(bad_input("--runs, --batch and --sizes must be non-empty / at least 1"));
+    }
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    let mut rows = Vec::new();
+    // Seeded inputs so runs are comparable; proving randomness stays OsRng.
+    let mut rng = StdRng::seed_from_u64(0x2b);
+    for &chunk_size in &sizes {
+        let shape = ChunkShape::new(args.arity, chunk_size).input_error()?;
+        let bar = progress::spinner(&format!("setup {chunk_size}"));
+        let keys = Keys::generate(shape, &mut OsRng).context("setup")?;
+        let constraints = keys.meta.constraints;
+        let vk = keys.vk().clone();
+        let prover = keys.prover()?;
+        let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
+        let witness = ChunkWitness::new(shape, records, Key::generate_with(&mut rng), 1)?;
+        bar.finish_and_clear();
+
+        let bar = progress::bar(2 * args.runs as u64, &format!("prove {chunk_size}"));
+        let (mut ours, mut stock) = (Vec::new(), Vec::new());
+        let mut last = None;
+        for _ in 0..args.runs {
+            // Alternate so that drift (thermal, other load) hits both alike.
+            let t = Instant::now();
+            let (public, proof) = prover.prove(witness.clone(), &mut OsRng)?;
+            ours.push(ms(t));
+            bar.inc(1);
+            let t = Instant::now();
+            prover.prove_stock(witness.clone(), &mut OsRng)?;
+            stock.push(ms(t));
+            bar.inc(1);
+            last = Some((public, proof));
+        }
+        bar.finish_and_clear();
+        let (public, proof) = last.expect("at least one run");
+        let inputs = public.to_inputs();
+        let pvk = prepare_verifying_key(&vk);
+        let mut single = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            verify_chunk(&pvk, &inputs, &proof)?;
+            single.push(ms(t));
+        }
+        let items: Vec<_> = (0..args.batch)
+            .map(|_| {
+                let p = ark_groth16::Groth16::<ark_bn254::Bn254>::rerandomize_proof(&vk, &proof, &mut OsRng);
+                (inputs.to_vec(), p)
+            })
+            .collect();
+        let mut batch = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            batch_verify(&pvk, &items, &mut OsRng)?;
+            batch.push(ms(t) / args.batch as f64);
+        }
+        let (o, s) = (median(&ours), median(&stock));
+        rows.push(Row {
+            chunk_size,
+            arity: args.arity,
+            constraints,
+            constraints_per_record: constraints as f64 / chunk_size as f64,
+            ours_ms: o,
+            stock_ms: s,
+            speedup: s / o,
+            records_per_s: chunk_size as f64 / (o / 1e3),
+            peak_mib: peak_rss_mib(),
+            verify_ms: median(&single),
+            batch_verify_ms_per_proof: median(&batch),
+            ours_runs_ms: ours,
+            stock_runs_ms: stock,
+        });
+        eprintln!("{}", line(rows.last().expect("pushed")));
+    }
+    println!("{}", table(&rows));
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "version": 1,
+        "threads": rayon::current_num_threads(),
+        "cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "rows": rows,
+    }))?;
+    write(&args.out.join("bench.json"), json.as_bytes())?;
+    write(&args.out.join("bench.svg"), svg(&rows).as_bytes())?;
+    eprintln!("wrote {0}/bench.json and {0}/bench.svg", args.out.display());
+    Ok(())
+}
+
+fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    zkbackup_prover::keys::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+fn line(r: &Row) -> String {
+    format!(
+        "| {:>6} | {:>9} | {:>7.0} | {:>9.1} | {:>9.1} | {:>5.2}x | {:>9.1} | {:>8.0} | {:>6.2} | {:>8.3} |",
+        r.chunk_size,
+        r.constraints,
+        r.constraints_per_record,
+        r.ours_ms,
+        r.stock_ms,
+        r.speedup,
+        r.records_per_s,
+        r.peak_mib,
+        r.verify_ms,
+        r.batch_verify_ms_per_proof
+    )
+}
+
+/// The table as Markdown.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| chunk  | constraints | c/record | ours ms (median) | stock ms (median) | stock/ours | records/s | peak MiB | verify ms | batch ms/proof |\n\
+         |-------:|----------:|--------:|----------:|----------:|------:|----------:|---------:|-------:|---------:|\n",
+    );
+    for r in rows {
+        s.push_str(&line(r));
+        s.push('\n');
+    }
+    s
+}
+
+/// A small SVG line plot: median prove time (ms) against chunk size, ours and stock.
+pub fn svg(rows: &[Row]) -> String {
+    let (w, h, pad) = (640.0, 400.0, 60.0);
+    let max_t = rows.iter().map(|r| r.stock_ms.max(r.ours_ms)).fold(1.0, f64::max);
+    let n = rows.len().max(2) as f64 - 1.0;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
+    let y = |t: f64| h - pad - (h - 2.0 * pad) * t / max_t;
+    let path = |f: &dyn Fn(&Row) -> f64| {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(f(r))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{pad}\" y=\"24\" font-size=\"15\">Chunk prove time (median ms) vs chunk size, arity {2}</text>\n\
+         <line x1=\"{pad}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>\n\
+         <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{0}\" stroke=\"black\"/>\n",
+        h - pad,
+        w - pad,
+        rows.first().map_or(0, |r| r.arity),
+    );
+    for (i, r) in rows.iter().enumerate() {
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
+            x(i),
+            h - pad + 18.0,
+            r.chunk_size
+        ));
+    }
+    for k in 0..=4 {
+        let t = max_t * k as f64 / 4.0;
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{:.0}</text>\n",
+            pad - 6.0,
+            y(t) + 4.0,
+            t
+        ));
+    }
+    s.push_str(&format!(
+        "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" points=\"{}\"/>\n",
+        path(&|r| r.stock_ms)
+    ));
+    s.push_str(&format!(
+        "<polyline fill=\"none\" stroke=\"#2471a3\" stroke-width=\"2\" points=\"{}\"/>\n",
+        path(&|r| r.ours_ms)
+    ));
+    s.push_str(&format!(
+        "<text x=\"{0}\" y=\"44\" fill=\"#2471a3\">ours</text><text x=\"{1}\" y=\"44\" fill=\"#c0392b\">stock Groth16::prove</text>\n",
+        w - 230.0,
+        w - 180.0
+    ));
+    s.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">records per chunk</text>\n</svg>\n",
+        w / 2.0,
+        h - 12.0
+    ));
+    s
+}
