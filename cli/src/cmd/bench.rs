@@ -101,7 +101,9 @@ fn ms(start: Instant) -> f64 {
 /// Runs `zkbackup bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.runs == 0 || args.batch == 0 || args.sizes.is_empty() {
-        return Err(bad_input("--runs, --batch and --sizes must be non-empty / at least 1"));
+        return Err(bad_input(
+            "--runs, --batch and --sizes must be non-empty / at least 1",
+        ));
     }
     let mut sizes = args.sizes.clone();
     sizes.sort_unstable();
@@ -146,7 +148,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let items: Vec<_> = (0..args.batch)
             .map(|_| {
-                let p = ark_groth16::Groth16::<ark_bn254::Bn254>::rerandomize_proof(&vk, &proof, &mut OsRng);
+                let p = ark_groth16::Groth16::<ark_bn254::Bn254>::rerandomize_proof(
+                    &vk, &proof, &mut OsRng,
+                );
                 (inputs.to_vec(), p)
             })
             .collect();
@@ -175,7 +179,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("{}", line(rows.last().expect("pushed")));
     }
     println!("{}", table(&rows));
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "version": 1,
         "threads": rayon::current_num_threads(),
@@ -189,7 +194,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    zkbackup_prover::keys::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
+    zkbackup_prover::keys::write_atomic(path, bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn line(r: &Row) -> String {
@@ -224,7 +230,10 @@ pub fn table(rows: &[Row]) -> String {
 /// A small SVG line plot: median prove time (ms) against chunk size, ours and stock.
 pub fn svg(rows: &[Row]) -> String {
     let (w, h, pad) = (640.0, 400.0, 60.0);
-    let max_t = rows.iter().map(|r| r.stock_ms.max(r.ours_ms)).fold(1.0, f64::max);
+    let max_t = rows
+        .iter()
+        .map(|r| r.stock_ms.max(r.ours_ms))
+        .fold(1.0, f64::max);
     let n = rows.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
     let y = |t: f64| h - pad - (h - 2.0 * pad) * t / max_t;

@@ -1,6 +1,7 @@
 //! One module per verb: its clap arguments struct and its `run` function.
 
 pub mod backup;
+pub mod bench;
 pub mod export_snarkjs;
 pub mod inspect;
 pub mod keygen;
@@ -9,4 +10,3 @@ pub mod restore;
 pub mod root;
 pub mod setup;
 pub mod verify;
-pub mod bench;

@@ -1,0 +1,71 @@
+//! The chunk circuit: witness generation, proving (ours and stock `Groth16::prove` on the
+//! same circuit, keys and witness), and verification (single and batch of 64).
+//!
+//! Chunk size 16 by default (arity 4); `ZKBACKUP_BENCH_CHUNK=256` for the product's default.
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::Groth16;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::rngs::{OsRng, StdRng};
+use rand::SeedableRng;
+use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_circuits::cipher::Key;
+use zkbackup_prover::Keys;
+use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
+
+fn chunk_size() -> usize {
+    std::env::var("ZKBACKUP_BENCH_CHUNK")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16)
+}
+
+fn bench(c: &mut Criterion) {
+    let n = chunk_size();
+    let shape = ChunkShape::new(4, n).unwrap();
+    let mut rng = StdRng::seed_from_u64(7);
+    let keys = Keys::generate(shape, &mut rng).unwrap();
+    let vk = keys.vk().clone();
+    let prover = keys.prover().unwrap();
+    let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
+    let witness = ChunkWitness::new(shape, records, Key::generate_with(&mut rng), 1).unwrap();
+
+    let mut group = c.benchmark_group(format!("chunk_a4_n{n}"));
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("witness", |b| {
+        b.iter(|| prover.assignment(witness.clone()).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("prove", "ours"), |b| {
+        b.iter(|| prover.prove(witness.clone(), &mut OsRng).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("prove", "stock"), |b| {
+        b.iter(|| prover.prove_stock(witness.clone(), &mut OsRng).unwrap())
+    });
+    group.finish();
+
+    let (public, proof) = prover.prove(witness, &mut OsRng).unwrap();
+    let inputs = public.to_inputs();
+    let pvk = prepare_verifying_key(&vk);
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("single", |b| {
+        b.iter(|| verify_chunk(&pvk, &inputs, &proof).unwrap())
+    });
+    let items: Vec<_> = (0..64)
+        .map(|_| {
+            (
+                inputs.to_vec(),
+                Groth16::<Bn254>::rerandomize_proof(&vk, &proof, &mut OsRng),
+            )
+        })
+        .collect();
+    group.throughput(Throughput::Elements(64));
+    group.bench_function("batch_64", |b| {
+        b.iter(|| batch_verify(&pvk, &items, &mut OsRng).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
