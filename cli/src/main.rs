@@ -45,6 +45,7 @@ enum Command {
     Verify(cmd::verify::VerifyArgs),
     ExportSnarkjs(cmd::export_snarkjs::ExportSnarkjsArgs),
     Bench(cmd::bench::BenchArgs),
+    Demo(cmd::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(args),
         Command::ExportSnarkjs(args) => cmd::export_snarkjs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
     };
     error::report(result)
 }

@@ -313,3 +313,24 @@ fn prove_refuses_mismatched_inputs_with_exit_code_2() {
     assert!(err.contains("key"), "{err}");
     assert!(!w.p("b3.json").exists());
 }
+
+#[test]
+fn demo_runs_every_step_on_the_embedded_chain() {
+    let out = zkbackup(&[
+        "demo",
+        "--records",
+        "5",
+        "--chunk-size",
+        "2",
+        "--arity",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.matches('✓').count(), 11, "{stdout}");
+    assert!(!stdout.contains('✗'), "{stdout}");
+}

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod demo;
 pub mod export_snarkjs;
 pub mod inspect;
 pub mod keygen;

@@ -1,0 +1,332 @@
+//! `zkbackup demo`: the whole product on the embedded default — a generated state, an
+//! in-process EVM (revm), backup, setup, parallel proving, off-chain and on-chain
+//! verification, a vault withdrawal gated on freshness, and a restore.
+
+use crate::cmd::verify::summary;
+use crate::error::bad_input;
+use crate::progress;
+use alloy_primitives::U256;
+use anyhow::{anyhow, Context};
+use ark_ff::UniformRand;
+use clap::Args;
+use rand::rngs::{OsRng, StdRng};
+use rand::SeedableRng;
+use std::path::PathBuf;
+use std::time::Instant;
+use zkbackup_chain::{Attestation, ChunkProof, EmbeddedChain, GateConfig, GateFlow};
+use zkbackup_circuits::backup::Backup;
+use zkbackup_circuits::chunk::ChunkShape;
+use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::field::to_hex;
+use zkbackup_circuits::records::{RecordFormat, Records};
+use zkbackup_circuits::Fr;
+use zkbackup_prover::{Keys, ProveJob};
+use zkbackup_verifier::verify::verify_bundle;
+
+/// Run the whole path on generated data and an in-process EVM, and print a report with a
+/// ✓ or ✗ per step (exit code 1 if any step fails).
+#[derive(Clone, Debug, Args)]
+pub struct DemoArgs {
+    /// Records to generate.
+    #[arg(long, default_value_t = 256)]
+    records: usize,
+    /// Records per chunk (a power of two).
+    #[arg(long, value_name = "K", default_value_t = 64)]
+    chunk_size: usize,
+    /// Field elements per record.
+    #[arg(long, default_value_t = 4)]
+    arity: usize,
+    /// Keep the demo's files (records, key, backup, keys, bundle, restored records) here;
+    /// by default they go to a temporary directory that is removed at the end.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Chunks proven at once; default: the number of CPUs.
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+struct Report {
+    steps: Vec<(String, bool, String)>,
+}
+
+impl Report {
+    fn step<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> anyhow::Result<(T, String)>,
+    ) -> anyhow::Result<T> {
+        let bar = progress::spinner(name);
+        let start = Instant::now();
+        let result = f();
+        bar.finish_and_clear();
+        let secs = start.elapsed().as_secs_f64();
+        match result {
+            Ok((value, detail)) => {
+                eprintln!("✓ {name} ({secs:.1} s) {detail}");
+                self.steps.push((name.into(), true, detail));
+                Ok(value)
+            }
+            Err(e) => {
+                eprintln!("✗ {name} ({secs:.1} s): {e:#}");
+                self.steps.push((name.into(), false, format!("{e:#}")));
+                Err(e)
+            }
+        }
+    }
+}
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!(what()))
+    }
+}
+
+/// Runs `zkbackup demo`.
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let shape =
+        ChunkShape::new(args.arity, args.chunk_size).map_err(|e| bad_input(e.to_string()))?;
+    if args.records == 0 {
+        return Err(bad_input("--records must be at least 1"));
+    }
+    let tmp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.clone()
+        }
+        None => {
+            tmp = tempfile::tempdir().context("creating a temporary directory")?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut report = Report { steps: Vec::new() };
+    let total = Instant::now();
+    let result = demo(&args, shape, &dir, jobs, &mut report);
+    let ok = result.is_ok() && report.steps.iter().all(|s| s.1);
+    println!();
+    println!(
+        "zkbackup demo — {} records of arity {}, chunks of {}",
+        args.records, args.arity, args.chunk_size
+    );
+    for (name, passed, detail) in &report.steps {
+        println!("  {} {name:<28} {detail}", if *passed { "✓" } else { "✗" });
+    }
+    println!("  total {:.1} s", total.elapsed().as_secs_f64());
+    if let Some(d) = &args.dir {
+        println!("  files kept in {}", d.display());
+    }
+    match result {
+        Ok(()) if ok => Ok(()),
+        Ok(()) => Err(anyhow!("a demo step failed")),
+        Err(e) => Err(e.context("the demo stopped")),
+    }
+}
+
+fn demo(
+    args: &DemoArgs,
+    shape: ChunkShape,
+    dir: &std::path::Path,
+    jobs: usize,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut rng = StdRng::from_rng(OsRng).context("seeding the record generator")?;
+    let records = report.step("generate records", || {
+        let fields = (0..args.records * args.arity)
+            .map(|_| Fr::rand(&mut rng))
+            .collect();
+        let records = Records::new(args.arity, fields)?;
+        records.write(&dir.join("records.csv"), RecordFormat::Csv)?;
+        Ok((records, format!("{} records → records.csv", args.records)))
+    })?;
+    let root = records.root();
+
+    let key = Key::generate();
+    let keys = report.step("setup (single party)", || {
+        eprintln!("  {}", crate::cmd::setup::SINGLE_PARTY_WARNING);
+        let mut keys = Keys::generate(shape, &mut OsRng)?;
+        keys.write(&dir.join("keys"))?;
+        let detail = format!(
+            "{} constraints/chunk, {:.0}/record",
+            keys.meta.constraints,
+            keys.meta.constraints as f64 / shape.chunk_size as f64
+        );
+        Ok((keys, detail))
+    })?;
+    let vk = keys.vk().clone();
+
+    let mut flow = report.step("deploy contracts (revm)", || {
+        let flow = GateFlow::deploy(
+            EmbeddedChain::new(),
+            &vk,
+            GateConfig {
+                key_commitment: key.commitment(),
+                chunk_size: shape.chunk_size as u64,
+                max_age_blocks: 100,
+            },
+        )?;
+        Ok((
+            flow,
+            "StateSource, Groth16Verifier, BackupGate, ExampleVault".to_string(),
+        ))
+    })?;
+
+    report.step("insert leaves on chain", || {
+        let leaves = records.leaves();
+        let mut gas = 0u64;
+        for batch in leaves.chunks(64) {
+            gas += flow.insert_leaves(batch)?.gas_used;
+        }
+        let on_chain = flow.state_root()?;
+        check(on_chain == root, || {
+            format!(
+                "chain root {} ≠ records root {}",
+                to_hex(&on_chain),
+                to_hex(&root)
+            )
+        })?;
+        Ok((
+            (),
+            format!(
+                "{} txs, {} gas, root {}",
+                leaves.len().div_ceil(64),
+                gas,
+                short(&root)
+            ),
+        ))
+    })?;
+
+    let backup_path = dir.join("backup.zkb");
+    let backup = report.step("backup (encrypt)", || {
+        let backup = Backup::create(&records, RecordFormat::Csv, &key, shape.chunk_size)?;
+        backup.write_to(&backup_path)?;
+        let detail = format!(
+            "{} chunks, commitment {}",
+            backup_chunks(args),
+            short(&backup.commitment())
+        );
+        Ok((backup, detail))
+    })?;
+
+    let prover = keys.prover()?;
+    let bundle_path = dir.join("bundle.json");
+    let prove_secs;
+    let bundle = {
+        let start = Instant::now();
+        let bar = progress::bar(backup.chunks().len() as u64, "proving");
+        let job = ProveJob {
+            backup: &backup,
+            records: &records,
+            key: &key,
+            prover: &prover,
+            out: &bundle_path,
+            jobs,
+            stop: None,
+        };
+        let result = job.run(&|done, _| bar.set_position(done as u64));
+        bar.finish_and_clear();
+        prove_secs = start.elapsed().as_secs_f64();
+        report.step("prove (parallel)", || {
+            let (bundle, r) = result?;
+            Ok((
+                bundle,
+                format!(
+                    "{} chunks in {:.1} s, {} jobs, {:.1} records/s",
+                    r.chunks,
+                    prove_secs,
+                    jobs,
+                    args.records as f64 / prove_secs
+                ),
+            ))
+        })?
+    };
+
+    report.step("verify off chain", || {
+        let start = Instant::now();
+        let s = verify_bundle(&bundle, &vk, &summary(&backup), root)?;
+        Ok((
+            (),
+            format!(
+                "{:.1} ms for {} proofs (batch)",
+                start.elapsed().as_secs_f64() * 1e3,
+                s.chunks
+            ),
+        ))
+    })?;
+
+    let attestation = Attestation {
+        chunks: bundle
+            .chunks
+            .iter()
+            .map(|c| ChunkProof {
+                proof: c.proof.clone(),
+                chunk_root: c.public_inputs.chunk_root,
+                chunk_commitment: c.public_inputs.chunk_commitment,
+                nonce: c.public_inputs.nonce,
+                count: backup.chunks()[c.index].length as u64 / args.arity as u64,
+            })
+            .collect(),
+    };
+    report.step("attest on chain", || {
+        let receipt = flow.attest(&attestation)?;
+        let fresh = flow.is_fresh(100)?;
+        check(fresh, || "the gate is not fresh after attesting".into())?;
+        let n = attestation.chunks.len() as u64;
+        Ok((
+            (),
+            format!(
+                "{} gas ({} execution, {} per chunk)",
+                receipt.gas_used,
+                receipt.execution_gas,
+                receipt.execution_gas / n
+            ),
+        ))
+    })?;
+
+    report.step("vault withdraw (fresh)", || {
+        flow.deposit(U256::from(1_000u64))?;
+        let r = flow.withdraw(U256::from(400u64))?;
+        Ok(((), format!("withdrew 400 wei, {} gas", r.gas_used)))
+    })?;
+
+    report.step("withdraw refused when stale", || {
+        flow.insert_leaves(&[Fr::from(42u64)])?;
+        let fresh = flow.is_fresh(100)?;
+        check(!fresh, || {
+            "the gate is still fresh after the root changed".into()
+        })?;
+        let refused = flow.withdraw(U256::from(100u64)).is_err();
+        check(refused, || "the vault paid out on a stale backup".into())?;
+        Ok(((), "new leaf → isFresh false, withdraw reverts".to_string()))
+    })?;
+
+    report.step("restore and re-root", || {
+        let start = Instant::now();
+        let read = Backup::read(&backup_path)?;
+        let restored = read.restore(&key)?;
+        let secs = start.elapsed().as_secs_f64();
+        check(restored.root() == root, || {
+            "restored records have another root".into()
+        })?;
+        check(restored == records, || "restored records differ".into())?;
+        restored.write(&dir.join("restored.csv"), RecordFormat::Csv)?;
+        Ok((
+            (),
+            format!("{:.0} records/s, root matches", args.records as f64 / secs),
+        ))
+    })?;
+    Ok(())
+}
+
+fn backup_chunks(args: &DemoArgs) -> usize {
+    args.records.div_ceil(args.chunk_size)
+}
+
+fn short(x: &Fr) -> String {
+    let h = to_hex(x);
+    format!("{}…{}", &h[..10], &h[h.len() - 4..])
+}
