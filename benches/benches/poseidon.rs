@@ -1,6 +1,9 @@
 //! Poseidon: native hashes per second (2 and 4 inputs, and the cipher's width-4
 //! permutation), and gadget synthesis time.
 
+// criterion_group! generates undocumented functions.
+#![allow(missing_docs)]
+
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar};

@@ -3,6 +3,9 @@
 //!
 //! Chunk size 16 by default (arity 4); `ZKBACKUP_BENCH_CHUNK=256` for the product's default.
 
+// criterion_group! generates undocumented functions.
+#![allow(missing_docs)]
+
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
 use ark_groth16::Groth16;

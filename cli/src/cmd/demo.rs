@@ -140,7 +140,7 @@ fn demo(
             .map(|_| Fr::rand(&mut rng))
             .collect();
         let records = Records::new(args.arity, fields)?;
-        records.write(&dir.join("records.csv"), RecordFormat::Csv)?;
+        records.write(dir.join("records.csv"), RecordFormat::Csv)?;
         Ok((records, format!("{} records → records.csv", args.records)))
     })?;
     let root = records.root();
@@ -313,7 +313,7 @@ fn demo(
             "restored records have another root".into()
         })?;
         check(restored == records, || "restored records differ".into())?;
-        restored.write(&dir.join("restored.csv"), RecordFormat::Csv)?;
+        restored.write(dir.join("restored.csv"), RecordFormat::Csv)?;
         Ok((
             (),
             format!("{:.0} records/s, root matches", args.records as f64 / secs),
