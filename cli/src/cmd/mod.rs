@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bench;
 pub mod demo;
 pub mod export_snarkjs;
+pub mod export_verifier;
 pub mod inspect;
 pub mod keygen;
 pub mod prove;
