@@ -5,7 +5,7 @@
 //! not on the circuit behind them.
 
 use ark_bn254::{Bn254, Fr};
-use ark_ff::{Field, UniformRand};
+use ark_ff::{AdditiveGroup, Field, UniformRand};
 use ark_groth16::{Groth16, Proof, ProvingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use rand::{rngs::StdRng, SeedableRng};

@@ -10,7 +10,10 @@
 //! ```
 //!
 //! checked as one multi-Miller loop over `n + 3` pairs and one final exponentiation, where
-//! a single proof needs a 3-pair Miller loop and a final exponentiation of its own.
+//! a single proof needs a 3-pair Miller loop and a final exponentiation of its own. The `n`
+//! proof pairs are split into one group per thread, each group's Miller loop computing the
+//! `B_i`'s lines on the fly ([`miller`](crate::miller)); the groups' values and the 3 key
+//! pairs' are multiplied before the single final exponentiation.
 //! `Σ r_i·IC(x_i)` is one MSM over the `IC_j` with scalars `(Σ r_i, Σ r_i·x_i1, …)`, so the
 //! public inputs cost field multiplications only.
 //!
@@ -22,9 +25,10 @@
 //! probability at most `1 / (2^128 − 1)`. The `r_i` must be unpredictable to the prover: the
 //! operating system's generator in production, a seeded one only in tests.
 
+use crate::miller;
 use crate::verify::{check_points, expected_inputs, verify_one, VerifyError};
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
-use ark_ec::pairing::Pairing;
+use ark_bn254::{Bn254, Fq12, Fr, G1Affine, G1Projective, G2Affine};
+use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{One, Zero};
 use ark_groth16::{PreparedVerifyingKey, Proof};
@@ -102,25 +106,35 @@ where
     let c_sum = G1Projective::msm_unchecked(&cs, &rs_fr);
     let alpha_neg = vk.alpha_g1 * -r_sum;
 
-    // r_i·A_i (128-bit scalars) and the preparation of each B_i, in parallel.
-    let mut g1: Vec<G1Projective> = items
-        .par_iter()
-        .zip(rs.par_iter())
-        .map(|((_, proof), &r)| proof.borrow().a * Fr::from(r))
-        .collect();
-    g1.extend([ic, c_sum, alpha_neg]);
-    let g1 = G1Projective::normalize_batch(&g1);
-    let mut g2: Vec<<Bn254 as Pairing>::G2Prepared> = items
-        .par_iter()
-        .map(|(_, proof)| proof.borrow().b.into())
-        .collect();
-    g2.extend([
-        pvk.gamma_g2_neg_pc.clone(),
-        pvk.delta_g2_neg_pc.clone(),
-        vk.beta_g2.into(),
-    ]);
+    // Π e(r_i·A_i, B_i): one group of pairs per thread, each a Miller loop that shares its
+    // squarings and computes the B_i's lines on the fly (see `miller`).
+    let per_group = items.len().div_ceil(rayon::current_num_threads().max(1));
+    let proofs_part: Fq12 = items
+        .par_chunks(per_group)
+        .zip(rs.par_chunks(per_group))
+        .map(|(group, rs)| {
+            let ra: Vec<G1Projective> = group
+                .iter()
+                .zip(rs)
+                .map(|((_, proof), &r)| proof.borrow().a * Fr::from(r))
+                .collect();
+            let ra = G1Projective::normalize_batch(&ra);
+            let bs: Vec<G2Affine> = group.iter().map(|(_, proof)| proof.borrow().b).collect();
+            miller::multi_miller_loop(&ra, &bs)
+        })
+        .product();
+    // e(Σ r_i·IC(x_i), −γ) · e(Σ r_i·C_i, −δ) · e(−(Σ r_i)·α, β), with γ and δ prepared.
+    let fixed = G1Projective::normalize_batch(&[ic, c_sum, alpha_neg]);
+    let key_part = Bn254::multi_miller_loop(
+        fixed,
+        [
+            pvk.gamma_g2_neg_pc.clone(),
+            pvk.delta_g2_neg_pc.clone(),
+            vk.beta_g2.into(),
+        ],
+    );
 
-    let miller = Bn254::multi_miller_loop(g1, g2);
+    let miller = MillerLoopOutput(proofs_part * key_part.0);
     if Bn254::final_exponentiation(miller).is_some_and(|t| t.0.is_one()) {
         return Ok(());
     }

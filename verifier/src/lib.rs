@@ -19,6 +19,7 @@ pub mod bundle;
 mod encoding;
 mod fs;
 pub mod keys;
+mod miller;
 pub mod snarkjs;
 mod subgroup;
 pub mod verify;

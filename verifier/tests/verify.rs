@@ -500,7 +500,8 @@ fn swapped_and_duplicated_chunks_are_refused() {
 fn per_chunk_inputs_are_checked_against_the_backup() {
     let mut rng = rng();
     // Each case: a *valid* proof of the altered inputs, so only the cross-check can catch it.
-    let cases: [(usize, fn(&mut PublicInputs)); 4] = [
+    type Alter = fn(&mut PublicInputs);
+    let cases: [(usize, Alter); 4] = [
         (2, |p| p.key_commitment += Fr::ONE),
         (1, |p| p.nonce += Fr::ONE),
         (2, |p| p.count = Fr::from(4u64)),
@@ -728,4 +729,95 @@ fn verifying_key_files() {
     let err = read_verifying_key(&dir.path().join("none")).unwrap_err();
     assert!(matches!(err, KeyError::Read { .. }));
     assert!(err.to_string().contains("none"));
+}
+
+// --- A real backup file --------------------------------------------------------------------
+
+#[test]
+fn summary_of_a_real_backup_verifies() {
+    use zkbackup_circuits::backup::Backup;
+    use zkbackup_circuits::cipher::Key;
+    use zkbackup_circuits::lean_imt;
+    use zkbackup_circuits::records::{RecordFormat, Records};
+
+    let mut rng = rng();
+    let fields: Vec<Fr> = (0..10 * 4).map(|_| Fr::rand(&mut rng)).collect();
+    let records = Records::new(4, fields).unwrap();
+    let key = Key::generate_with(&mut rng);
+    let backup = Backup::create_with_id(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
+    let summary = BackupSummary::from_backup(&backup);
+    assert_eq!(summary.records, 10);
+    assert_eq!(summary.chunks.len(), 3);
+    assert_eq!(
+        summary.chunks.iter().map(|c| c.count).collect::<Vec<_>>(),
+        [4, 4, 2]
+    );
+    for (ours, theirs) in summary.chunks.iter().zip(backup.chunks()) {
+        assert_eq!(ours.commitment, theirs.commitment);
+        assert_eq!(ours.nonce, theirs.nonce);
+    }
+
+    // Toy proofs of the backup's true public values.
+    let pk = setup(5, 1);
+    let roots = lean_imt::chunk_roots(&records.leaves(), 4).unwrap();
+    let chunks = summary
+        .chunks
+        .iter()
+        .zip(&roots)
+        .enumerate()
+        .map(|(j, (c, root))| {
+            let public_inputs = PublicInputs {
+                chunk_root: *root,
+                chunk_commitment: c.commitment,
+                key_commitment: key.commitment(),
+                nonce: Fr::from(c.nonce),
+                count: Fr::from(c.count),
+            };
+            let proof = prove(&pk, &public_inputs.to_array(), &mut rng);
+            ChunkProof {
+                index: j,
+                public_inputs,
+                proof,
+            }
+        })
+        .collect();
+    let bundle = Bundle {
+        version: BUNDLE_VERSION,
+        circuit_id: circuit_id(&pk.vk),
+        chain_id: None,
+        contract: None,
+        block: None,
+        arity: 4,
+        chunk_size: 4,
+        records: 10,
+        root: backup.root(),
+        commitment: backup.commitment(),
+        key_commitment: backup.key_commitment(),
+        chunks,
+    };
+    let ok = verify_bundle_with_rng(&bundle, &pk.vk, &summary, records.root(), &mut rng).unwrap();
+    assert_eq!(ok.root, records.root());
+    // Another key's backup of the same records: refused on K.
+    let other = Backup::create_with_id(
+        &records,
+        RecordFormat::Csv,
+        &Key::generate_with(&mut rng),
+        4,
+        77,
+    )
+    .unwrap();
+    let err = verify_bundle_with_rng(
+        &bundle,
+        &pk.vk,
+        &BackupSummary::from_backup(&other),
+        records.root(),
+        &mut rng,
+    );
+    assert!(matches!(
+        err,
+        Err(VerifyError::HeaderMismatch {
+            field: "key_commitment",
+            ..
+        })
+    ));
 }

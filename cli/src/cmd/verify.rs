@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use zkbackup_circuits::backup::Backup;
 use zkbackup_circuits::field;
 use zkbackup_verifier::bundle::read_bundle;
-use zkbackup_verifier::verify::{verify_bundle, BackupChunk, BackupSummary};
+use zkbackup_verifier::verify::{verify_bundle, BackupSummary};
 use zkbackup_verifier::{read_verifying_key, Bn254, VerifyingKey};
 
 /// Verify a proof bundle: every chunk proof (batch-verified), the circuit id against the
@@ -43,26 +43,7 @@ pub fn read_vk(path: &Path) -> anyhow::Result<VerifyingKey<Bn254>> {
 /// What the verifier needs of a backup file, with every chunk commitment recomputed from
 /// the ciphertext (the stored ones are not trusted).
 pub fn summary(backup: &Backup) -> BackupSummary {
-    let h = backup.header();
-    let (commitments, _) = backup.recompute_commitments();
-    BackupSummary {
-        root: h.root,
-        commitment: h.commitment,
-        key_commitment: h.key_commitment,
-        arity: h.arity,
-        chunk_size: h.chunk_size,
-        records: h.records,
-        chunks: backup
-            .chunks()
-            .iter()
-            .zip(commitments)
-            .map(|(c, commitment)| BackupChunk {
-                nonce: c.nonce,
-                commitment,
-                count: u64::from(c.length) / h.arity as u64,
-            })
-            .collect(),
-    }
+    BackupSummary::from_backup(backup)
 }
 
 /// Runs `zkbackup verify`.
