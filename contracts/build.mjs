@@ -136,7 +136,7 @@ if (args[0] === "--check") {
   let ejs, template;
   try {
     ejs = require("ejs");
-    template = readFileSync(join(dirname(require.resolve("snarkjs/package.json")), "templates", "verifier_groth16.sol.ejs"), "utf8");
+    template = readFileSync(join(here, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
   } catch (e) {
     die(`snarkjs/ejs are not installed: run \`npm ci\` in ${here} (${e.message})`);
   }

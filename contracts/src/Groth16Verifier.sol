@@ -179,44 +179,69 @@ contract Groth16Verifier {
         uint256[2] calldata c,
         uint256[5] calldata input
     ) external view returns (bool) {
-        // Memory: pairing input at 0x80 (4 pairs of 0xc0 bytes), IC area at 0x380 (6 x 0x60).
-        _storeVk(0x140, 0x180, 0x240, 0x300, 0x380);
-        bool ok;
+        uint256 offA;
+        uint256 offB;
+        uint256 offC;
+        uint256 offInput;
+        assembly {
+            offA := a
+            offB := b
+            offC := c
+            offInput := input
+        }
+        _verifyOne(offA, offB, offC, offInput);
+    }
+
+    /// @dev Verifies the proof whose A, B, C and 5 inputs are at the given calldata offsets,
+    ///      and returns (from the call) its result as a bool.
+    function _verifyOne(uint256 a, uint256 b, uint256 c, uint256 input) private view {
+        // Range checks first: a precompile that fails burns all the gas it is given.
         assembly {
             let q := Q_MOD
             let r := R_MOD
-            ok := 1
-            // vk_x = IC0 + sum input[k] * IC[k+1], accumulated at 0x380; the last sum goes
-            // straight into the pairing input's third G1 slot (0x200).
-            for { let k := 0 } lt(k, 5) { k := add(k, 1) } {
-                let s := calldataload(add(input, shl(5, k)))
-                ok := and(ok, lt(s, r))
-                let pk := add(0x3e0, mul(k, 0x60))
-                mstore(add(pk, 0x40), s)
-                ok := and(ok, staticcall(gas(), 0x07, pk, 0x60, 0x3c0, 0x40))
-                let out := 0x380
-                if eq(k, 4) { out := 0x200 }
-                ok := and(ok, staticcall(gas(), 0x06, 0x380, 0x80, out, 0x40))
+            let ok := and(lt(calldataload(a), q), lt(calldataload(add(a, 0x20)), q))
+            ok := and(ok, and(lt(calldataload(b), q), lt(calldataload(add(b, 0x20)), q)))
+            ok := and(ok, and(lt(calldataload(add(b, 0x40)), q), lt(calldataload(add(b, 0x60)), q)))
+            ok := and(ok, and(lt(calldataload(c), q), lt(calldataload(add(c, 0x20)), q)))
+            ok := and(ok, and(lt(calldataload(input), r), lt(calldataload(add(input, 0x20)), r)))
+            ok := and(ok, and(lt(calldataload(add(input, 0x40)), r), lt(calldataload(add(input, 0x60)), r)))
+            ok := and(ok, lt(calldataload(add(input, 0x80)), r))
+            if iszero(ok) {
+                mstore(0x00, 0)
+                return(0x00, 0x20)
             }
-            // -A, B
-            let ax := calldataload(a)
-            let ay := calldataload(add(a, 0x20))
-            ok := and(ok, and(lt(ax, q), lt(ay, q)))
-            mstore(0x80, ax)
-            mstore(0xa0, mod(sub(q, ay), q))
-            calldatacopy(0xc0, b, 0x80)
-            ok := and(ok, and(lt(mload(0xc0), q), lt(mload(0xe0), q)))
-            ok := and(ok, and(lt(mload(0x100), q), lt(mload(0x120), q)))
-            // C
-            let cx := calldataload(c)
-            let cy := calldataload(add(c, 0x20))
-            ok := and(ok, and(lt(cx, q), lt(cy, q)))
-            mstore(0x2c0, cx)
-            mstore(0x2e0, cy)
-            ok := and(ok, staticcall(gas(), 0x08, 0x80, 0x300, 0x00, 0x20))
-            ok := and(ok, eq(mload(0x00), 1))
         }
-        return ok;
+        // Scratch memory from 0x80 (nothing is allocated; the call returns from assembly):
+        // the pairing input at 0x80 (4 pairs of 0xc0 bytes), the IC area at 0x380 (6 x 0x60).
+        _storeVk(0x140, 0x180, 0x240, 0x300, 0x380);
+        assembly {
+            // IC[k] * s into 0x3c0, then 0x380 (the sum so far) + 0x3c0 into `out`.
+            function mulAdd(pk, s, out) {
+                mstore(add(pk, 0x40), s)
+                if iszero(staticcall(sub(gas(), 2000), 0x07, pk, 0x60, 0x3c0, 0x40)) {
+                    mstore(0x00, 0)
+                    return(0x00, 0x20)
+                }
+                if iszero(staticcall(sub(gas(), 2000), 0x06, 0x380, 0x80, out, 0x40)) {
+                    mstore(0x00, 0)
+                    return(0x00, 0x20)
+                }
+            }
+            // vk_x = IC0 + sum input[k] IC[k+1]; the last sum lands in the third pair's G1 slot.
+            mulAdd(0x3e0, calldataload(input), 0x380)
+            mulAdd(0x440, calldataload(add(input, 0x20)), 0x380)
+            mulAdd(0x4a0, calldataload(add(input, 0x40)), 0x380)
+            mulAdd(0x500, calldataload(add(input, 0x60)), 0x380)
+            mulAdd(0x560, calldataload(add(input, 0x80)), 0x200)
+            // -A, B, C
+            mstore(0x80, calldataload(a))
+            mstore(0xa0, mod(sub(Q_MOD, calldataload(add(a, 0x20))), Q_MOD))
+            calldatacopy(0xc0, b, 0x80)
+            calldatacopy(0x2c0, c, 0x40)
+            let success := staticcall(sub(gas(), 2000), 0x08, 0x80, 0x300, 0x00, 0x20)
+            mstore(0x00, and(success, eq(mload(0x00), 1)))
+            return(0x00, 0x20)
+        }
     }
 
     /// @notice Verifies n Groth16 proofs at once:
@@ -230,27 +255,39 @@ contract Groth16Verifier {
     function verifyBatch(uint256[8][] calldata proofs, uint256[5][] calldata inputs) external view returns (bool) {
         uint256 n = proofs.length;
         if (n == 0 || inputs.length != n) return false;
-        // Memory: the transcript (n * 13 words) and then the pairing input ((n + 3) pairs of
-        // 0xc0 bytes) both start at 0x80; the IC area (6 x 0x60) and alpha's scratch (0x60)
-        // follow the larger of the two. Pairs n .. n+2 are (sum r_i alpha, beta),
-        // (sum r_i vk_x_i, gamma), (sum r_i C_i, delta).
+        if (n == 1) {
+            uint256 p0;
+            uint256 in0;
+            assembly {
+                p0 := proofs.offset
+                in0 := inputs.offset
+            }
+            _verifyOne(p0, p0 + 0x40, p0 + 0xc0, in0);
+        }
+        // Scratch memory from 0x80 (nothing is allocated; the call returns from assembly):
+        // the transcript (n * 13 words), then, over it, the pairing input ((n + 3) pairs of
+        // 0xc0 bytes); the IC area (6 x 0x60) and alpha's scratch (0x60) follow the larger of
+        // the two. Pairs n .. n+2 are (sum r_i alpha, beta), (sum r_i vk_x_i, gamma),
+        // (sum r_i C_i, delta).
         uint256 pIc = 0x80 + (n * 0x1a0 > (n + 3) * 0xc0 ? n * 0x1a0 : (n + 3) * 0xc0);
         uint256 pN = 0x80 + n * 0xc0;
-        bool ok;
         assembly {
-            // Pair i <- (-(r_i A_i), B_i); the C accumulator (in pair n+2's G1 slot) += r_i C_i.
-            // Returns the range checks' and the precompiles' success, and r_i.
-            function proofStep(pp, slot, pCacc, i) -> good, ri {
+            function fail() {
+                mstore(0x00, 0)
+                return(0x00, 0x20)
+            }
+            // Pair i <- (-(r_i A_i), B_i); the C accumulator (pair n+2's G1 slot) += r_i C_i.
+            function proofStep(pp, slot, pCacc, i) -> ri {
                 let q := Q_MOD
                 let ax := calldataload(pp)
                 let ay := calldataload(add(pp, 0x20))
-                good := and(lt(ax, q), lt(ay, q))
-                calldatacopy(add(slot, 0x40), add(pp, 0x40), 0x80)
-                good := and(good, and(lt(mload(add(slot, 0x40)), q), lt(mload(add(slot, 0x60)), q)))
-                good := and(good, and(lt(mload(add(slot, 0x80)), q), lt(mload(add(slot, 0xa0)), q)))
                 let cx := calldataload(add(pp, 0xc0))
                 let cy := calldataload(add(pp, 0xe0))
-                good := and(good, and(lt(cx, q), lt(cy, q)))
+                calldatacopy(add(slot, 0x40), add(pp, 0x40), 0x80)
+                let ok := and(and(lt(ax, q), lt(ay, q)), and(lt(cx, q), lt(cy, q)))
+                ok := and(ok, and(lt(mload(add(slot, 0x40)), q), lt(mload(add(slot, 0x60)), q)))
+                ok := and(ok, and(lt(mload(add(slot, 0x80)), q), lt(mload(add(slot, 0xa0)), q)))
+                if iszero(ok) { fail() }
                 switch i
                 case 0 {
                     ri := 1
@@ -265,7 +302,7 @@ contract Groth16Verifier {
                     mstore(slot, ax)
                     mstore(add(slot, 0x20), ay)
                     mstore(add(slot, 0x40), ri)
-                    good := and(good, staticcall(gas(), 0x07, slot, 0x60, slot, 0x40))
+                    if iszero(staticcall(sub(gas(), 2000), 0x07, slot, 0x60, slot, 0x40)) { fail() }
                     mstore(add(slot, 0x20), mod(sub(q, mload(add(slot, 0x20))), q))
                     // B's first word again (the scalar overwrote it)
                     mstore(add(slot, 0x40), calldataload(add(pp, 0x40)))
@@ -273,17 +310,16 @@ contract Groth16Verifier {
                     mstore(t, cx)
                     mstore(add(t, 0x20), cy)
                     mstore(add(t, 0x40), ri)
-                    good := and(good, staticcall(gas(), 0x07, t, 0x60, t, 0x40))
-                    good := and(good, staticcall(gas(), 0x06, pCacc, 0x80, pCacc, 0x40))
+                    if iszero(staticcall(sub(gas(), 2000), 0x07, t, 0x60, t, 0x40)) { fail() }
+                    if iszero(staticcall(sub(gas(), 2000), 0x06, pCacc, 0x80, pCacc, 0x40)) { fail() }
                 }
             }
             // The IC scalars s_k (at pIc + 0xa0 + 0x60 k) += r_i * input_k; inputs must be < r.
-            function inputStep(pin, pIc_, ri, i) -> good {
+            function inputStep(pin, pIc_, ri, i) {
                 let r := R_MOD
-                good := 1
                 for { let k := 0 } lt(k, 5) { k := add(k, 1) } {
                     let x := calldataload(add(pin, shl(5, k)))
-                    good := and(good, lt(x, r))
+                    if iszero(lt(x, r)) { fail() }
                     let ps := add(pIc_, add(0xa0, mul(k, 0x60)))
                     switch i
                     case 0 { mstore(ps, x) }
@@ -296,12 +332,11 @@ contract Groth16Verifier {
             calldatacopy(add(0x80, shl(8, n)), inputs.offset, mul(n, 0xa0))
             mstore(0x00, keccak256(0x80, mul(n, 0x1a0)))
 
-            ok := 1
             let sumR := 0
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let stepOk, ri := proofStep(add(proofs.offset, shl(8, i)), add(0x80, mul(i, 0xc0)), add(pN, 0x180), i)
+                let ri := proofStep(add(proofs.offset, shl(8, i)), add(0x80, mul(i, 0xc0)), add(pN, 0x180), i)
                 sumR := add(sumR, ri)
-                ok := and(and(ok, stepOk), inputStep(add(inputs.offset, mul(i, 0xa0)), pIc, ri, i))
+                inputStep(add(inputs.offset, mul(i, 0xa0)), pIc, ri, i)
             }
             // The scalar of IC[0] and of alpha: sum r_i (< n * 2^128 < r).
             mstore(add(pIc, 0x40), sumR)
@@ -309,20 +344,26 @@ contract Groth16Verifier {
         }
         _storeVk(pIc + 0x240, pN + 0x40, pN + 0x100, pN + 0x1c0, pIc);
         assembly {
+            function fail() {
+                mstore(0x00, 0)
+                return(0x00, 0x20)
+            }
             // (sum r_i) alpha
-            ok := and(ok, staticcall(gas(), 0x07, add(pIc, 0x240), 0x60, pN, 0x40))
+            if iszero(staticcall(sub(gas(), 2000), 0x07, add(pIc, 0x240), 0x60, pN, 0x40)) { fail() }
             // sum_k s_k IC[k]: IC[0] scaled in place, then each term added; the last sum goes
             // into pair n+1's G1 slot.
-            ok := and(ok, staticcall(gas(), 0x07, pIc, 0x60, pIc, 0x40))
+            if iszero(staticcall(sub(gas(), 2000), 0x07, pIc, 0x60, pIc, 0x40)) { fail() }
             for { let k := 1 } lt(k, 6) { k := add(k, 1) } {
-                ok := and(ok, staticcall(gas(), 0x07, add(pIc, mul(k, 0x60)), 0x60, add(pIc, 0x40), 0x40))
+                if iszero(staticcall(sub(gas(), 2000), 0x07, add(pIc, mul(k, 0x60)), 0x60, add(pIc, 0x40), 0x40)) {
+                    fail()
+                }
                 let out := pIc
                 if eq(k, 5) { out := add(pN, 0xc0) }
-                ok := and(ok, staticcall(gas(), 0x06, pIc, 0x80, out, 0x40))
+                if iszero(staticcall(sub(gas(), 2000), 0x06, pIc, 0x80, out, 0x40)) { fail() }
             }
-            ok := and(ok, staticcall(gas(), 0x08, 0x80, mul(add(n, 3), 0xc0), 0x00, 0x20))
-            ok := and(ok, eq(mload(0x00), 1))
+            let success := staticcall(sub(gas(), 2000), 0x08, 0x80, mul(add(n, 3), 0xc0), 0x00, 0x20)
+            mstore(0x00, and(success, eq(mload(0x00), 1)))
+            return(0x00, 0x20)
         }
-        return ok;
     }
 }

@@ -1,0 +1,374 @@
+//! The gate flow: a state source (LeanIMT of leaves), the verifier for one verifying key, the
+//! backup gate and an example vault, deployed together; attestations, freshness and
+//! withdrawals as typed calls.
+
+use crate::abi::{
+    fr_to_u256, proof_args, proof_words, u256_to_fr, vk_words, BackupGate, ExampleVault,
+    Groth16Verifier, StateSource,
+};
+use crate::artifact::committed;
+use crate::evm::{EmbeddedChain, EvmBackend, Receipt};
+use crate::{ChainError, Result};
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Proof, VerifyingKey};
+use zkbackup_circuits::lean_imt;
+
+/// The gate's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateConfig {
+    /// The escrowed key's commitment K every chunk proof must carry.
+    pub key_commitment: Fr,
+    /// Records per chunk (a power of two; every chunk but the last is full).
+    pub chunk_size: u64,
+    /// The vault's freshness bound: withdrawals need an attestation at most this many blocks
+    /// old that covers the current root.
+    pub max_age_blocks: u64,
+}
+
+/// One chunk's proof and public values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChunkProof {
+    /// The Groth16 proof.
+    pub proof: Proof<Bn254>,
+    /// The chunk's subtree root.
+    pub chunk_root: Fr,
+    /// The chunk's ciphertext commitment.
+    pub chunk_commitment: Fr,
+    /// The chunk's encryption nonce (< 2^128).
+    pub nonce: Fr,
+    /// Records in the chunk.
+    pub count: u64,
+}
+
+impl ChunkProof {
+    /// The proof's public inputs `[chunk_root, chunk_commitment, K, nonce, count]`.
+    pub fn public_inputs(&self, key_commitment: Fr) -> [Fr; 5] {
+        [
+            self.chunk_root,
+            self.chunk_commitment,
+            key_commitment,
+            self.nonce,
+            Fr::from(self.count),
+        ]
+    }
+}
+
+/// Every chunk proof of one backup, in chunk order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attestation {
+    /// The chunks.
+    pub chunks: Vec<ChunkProof>,
+}
+
+impl Attestation {
+    /// R: the LeanIMT root of the chunk roots.
+    pub fn state_root(&self) -> Result<Fr> {
+        let roots: Vec<Fr> = self.chunks.iter().map(|c| c.chunk_root).collect();
+        lean_imt::root(&roots).map_err(|e| ChainError::Input(e.to_string()))
+    }
+
+    /// C: the LeanIMT root of the chunk commitments.
+    pub fn commitment(&self) -> Result<Fr> {
+        let c: Vec<Fr> = self.chunks.iter().map(|c| c.chunk_commitment).collect();
+        lean_imt::root(&c).map_err(|e| ChainError::Input(e.to_string()))
+    }
+
+    /// The gate's `attest` arguments as words.
+    pub fn raw(&self) -> RawAttestation {
+        RawAttestation {
+            proofs: self.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
+            chunk_roots: self
+                .chunks
+                .iter()
+                .map(|c| fr_to_u256(c.chunk_root))
+                .collect(),
+            chunk_commitments: self
+                .chunks
+                .iter()
+                .map(|c| fr_to_u256(c.chunk_commitment))
+                .collect(),
+            nonces: self.chunks.iter().map(|c| fr_to_u256(c.nonce)).collect(),
+            counts: self.chunks.iter().map(|c| U256::from(c.count)).collect(),
+        }
+    }
+}
+
+/// The gate's `attest` arguments as raw words (any value, canonical or not: for tests of
+/// what the contract refuses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawAttestation {
+    /// Per chunk `[A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y]`.
+    pub proofs: Vec<[U256; 8]>,
+    /// Per chunk its root.
+    pub chunk_roots: Vec<U256>,
+    /// Per chunk its ciphertext commitment.
+    pub chunk_commitments: Vec<U256>,
+    /// Per chunk its nonce.
+    pub nonces: Vec<U256>,
+    /// Per chunk its record count.
+    pub counts: Vec<U256>,
+}
+
+impl RawAttestation {
+    /// The `attest` calldata.
+    pub fn calldata(&self) -> Bytes {
+        BackupGate::attestCall {
+            proofs: self.proofs.clone(),
+            chunkRoots: self.chunk_roots.clone(),
+            chunkCommitments: self.chunk_commitments.clone(),
+            nonces: self.nonces.clone(),
+            counts: self.counts.clone(),
+        }
+        .abi_encode()
+        .into()
+    }
+}
+
+/// The deployed contracts of one gate flow. To attest to an existing gate over JSON-RPC only
+/// `gate` is needed: `GateAddresses { gate, ..Default::default() }`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GateAddresses {
+    /// `StateSource`.
+    pub state_source: Address,
+    /// `Groth16Verifier` with the chunk circuit's key.
+    pub verifier: Address,
+    /// `BackupGate`.
+    pub gate: Address,
+    /// `ExampleVault`.
+    pub vault: Address,
+}
+
+fn decode<C: SolCall>(what: &str, r: &Receipt) -> Result<C::Return> {
+    C::abi_decode_returns(&r.output).map_err(|e| ChainError::Decode {
+        what: what.into(),
+        reason: e.to_string(),
+    })
+}
+
+fn fr_of(what: &str, x: U256) -> Result<Fr> {
+    u256_to_fr(x).ok_or_else(|| ChainError::Decode {
+        what: what.into(),
+        reason: format!("{x} is not a field element"),
+    })
+}
+
+/// Deploys the committed `Groth16Verifier` artifact for `vk`.
+pub fn deploy_verifier<B: EvmBackend>(chain: &mut B, vk: &VerifyingKey<Bn254>) -> Result<Address> {
+    let args = Groth16Verifier::constructorCall { vk: vk_words(vk)? }.abi_encode();
+    chain.deploy(&committed::groth16_verifier(), &args)
+}
+
+/// `verifyProof` on the verifier at `verifier` (ours or snarkjs's: same ABI), from raw words.
+/// Returns the result and the call's execution gas.
+pub fn verify_proof_raw<B: EvmBackend>(
+    chain: &mut B,
+    verifier: Address,
+    proof: &[U256; 8],
+    inputs: &[U256; 5],
+) -> Result<(bool, u64)> {
+    let (a, b, c) = proof_args(proof);
+    let data = Groth16Verifier::verifyProofCall {
+        a,
+        b,
+        c,
+        input: *inputs,
+    }
+    .abi_encode();
+    let r = chain.call(verifier, data.into())?;
+    Ok((
+        decode::<Groth16Verifier::verifyProofCall>("verifyProof", &r)?,
+        r.execution_gas,
+    ))
+}
+
+/// `verifyBatch` on the verifier at `verifier`, from raw words. Returns the result and the
+/// call's execution gas.
+pub fn verify_batch_raw<B: EvmBackend>(
+    chain: &mut B,
+    verifier: Address,
+    proofs: &[[U256; 8]],
+    inputs: &[[U256; 5]],
+) -> Result<(bool, u64)> {
+    let data = Groth16Verifier::verifyBatchCall {
+        proofs: proofs.to_vec(),
+        inputs: inputs.to_vec(),
+    }
+    .abi_encode();
+    let r = chain.call(verifier, data.into())?;
+    Ok((
+        decode::<Groth16Verifier::verifyBatchCall>("verifyBatch", &r)?,
+        r.execution_gas,
+    ))
+}
+
+/// The gate flow on one chain: state source, verifier, gate and vault.
+#[derive(Debug)]
+pub struct GateFlow<B: EvmBackend = EmbeddedChain> {
+    /// The chain.
+    pub chain: B,
+    /// The deployed contracts.
+    pub addresses: GateAddresses,
+    /// The configuration they were deployed with.
+    pub config: GateConfig,
+}
+
+impl<B: EvmBackend> GateFlow<B> {
+    /// Deploys a `StateSource`, the verifier for `vk`, a `BackupGate` and an `ExampleVault`.
+    pub fn deploy(mut chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
+        if config.chunk_size == 0 || !config.chunk_size.is_power_of_two() {
+            return Err(ChainError::Input(format!(
+                "chunk size {} is not a power of two",
+                config.chunk_size
+            )));
+        }
+        let state_source = chain.deploy(&committed::state_source(), &[])?;
+        let verifier = deploy_verifier(&mut chain, vk)?;
+        let gate_args = BackupGate::constructorCall {
+            verifier,
+            stateSource: state_source,
+            keyCommitment: fr_to_u256(config.key_commitment),
+            chunkSize: U256::from(config.chunk_size),
+        }
+        .abi_encode();
+        let gate = chain.deploy(&committed::backup_gate(), &gate_args)?;
+        let vault_args = ExampleVault::constructorCall {
+            gate,
+            maxAgeBlocks: U256::from(config.max_age_blocks),
+        }
+        .abi_encode();
+        let vault = chain.deploy(&committed::example_vault(), &vault_args)?;
+        Ok(Self {
+            chain,
+            addresses: GateAddresses {
+                state_source,
+                verifier,
+                gate,
+                vault,
+            },
+            config,
+        })
+    }
+
+    /// Uses contracts deployed before.
+    pub fn attach(chain: B, addresses: GateAddresses, config: GateConfig) -> Self {
+        Self {
+            chain,
+            addresses,
+            config,
+        }
+    }
+
+    fn send(&mut self, to: Address, data: Vec<u8>, value: U256) -> Result<Receipt> {
+        self.chain.transact(Some(to), data.into(), value)
+    }
+
+    fn view(&mut self, to: Address, data: Vec<u8>) -> Result<Receipt> {
+        self.chain.call(to, data.into())
+    }
+
+    /// Appends leaves to the state source (one `insertMany` transaction).
+    pub fn insert_leaves(&mut self, leaves: &[Fr]) -> Result<Receipt> {
+        let data = StateSource::insertManyCall {
+            leaves: leaves.iter().copied().map(fr_to_u256).collect(),
+        }
+        .abi_encode();
+        self.send(self.addresses.state_source, data, U256::ZERO)
+    }
+
+    /// The state source's current root.
+    pub fn state_root(&mut self) -> Result<Fr> {
+        let r = self.view(
+            self.addresses.state_source,
+            StateSource::rootCall {}.abi_encode(),
+        )?;
+        fr_of("root", decode::<StateSource::rootCall>("root", &r)?)
+    }
+
+    /// Submits an attestation; returns the receipt (its `Attested` log included).
+    pub fn attest(&mut self, attestation: &Attestation) -> Result<Receipt> {
+        self.attest_raw(&attestation.raw())
+    }
+
+    /// Submits raw `attest` arguments.
+    pub fn attest_raw(&mut self, raw: &RawAttestation) -> Result<Receipt> {
+        self.send(self.addresses.gate, raw.calldata().to_vec(), U256::ZERO)
+    }
+
+    /// `gate.isFresh(maxAgeBlocks)`.
+    pub fn is_fresh(&mut self, max_age_blocks: u64) -> Result<bool> {
+        let data = BackupGate::isFreshCall {
+            maxAgeBlocks: U256::from(max_age_blocks),
+        }
+        .abi_encode();
+        let r = self.view(self.addresses.gate, data)?;
+        decode::<BackupGate::isFreshCall>("isFresh", &r)
+    }
+
+    /// The last attestation `(R, C, K, block)`; R = 0 if none.
+    pub fn last_attestation(&mut self) -> Result<(Fr, Fr, Fr, u64)> {
+        let r = self.view(
+            self.addresses.gate,
+            BackupGate::lastAttestationCall {}.abi_encode(),
+        )?;
+        let v = decode::<BackupGate::lastAttestationCall>("lastAttestation", &r)?;
+        Ok((
+            fr_of("lastAttestation", v._0)?,
+            fr_of("lastAttestation", v._1)?,
+            fr_of("lastAttestation", v._2)?,
+            v._3.saturating_to(),
+        ))
+    }
+
+    /// Deposits `wei` into the vault from the sender.
+    pub fn deposit(&mut self, wei: U256) -> Result<Receipt> {
+        self.send(
+            self.addresses.vault,
+            ExampleVault::depositCall {}.abi_encode(),
+            wei,
+        )
+    }
+
+    /// Withdraws `wei` from the vault (reverts with `StaleBackup` unless the gate is fresh).
+    pub fn withdraw(&mut self, wei: U256) -> Result<Receipt> {
+        let data = ExampleVault::withdrawCall { amount: wei }.abi_encode();
+        self.send(self.addresses.vault, data, U256::ZERO)
+    }
+
+    /// The sender's balance in the vault.
+    pub fn vault_balance(&mut self, account: Address) -> Result<U256> {
+        let data = ExampleVault::balanceOfCall { account }.abi_encode();
+        let r = self.view(self.addresses.vault, data)?;
+        decode::<ExampleVault::balanceOfCall>("balanceOf", &r)
+    }
+
+    /// `verifyProof` of one chunk proof on the deployed verifier: result and execution gas.
+    pub fn verify_proof(&mut self, chunk: &ChunkProof) -> Result<(bool, u64)> {
+        let inputs = chunk
+            .public_inputs(self.config.key_commitment)
+            .map(fr_to_u256);
+        verify_proof_raw(
+            &mut self.chain,
+            self.addresses.verifier,
+            &proof_words(&chunk.proof),
+            &inputs,
+        )
+    }
+
+    /// `verifyBatch` of every chunk proof: result and execution gas.
+    pub fn verify_batch(&mut self, attestation: &Attestation) -> Result<(bool, u64)> {
+        let k = self.config.key_commitment;
+        let proofs: Vec<[U256; 8]> = attestation
+            .chunks
+            .iter()
+            .map(|c| proof_words(&c.proof))
+            .collect();
+        let inputs: Vec<[U256; 5]> = attestation
+            .chunks
+            .iter()
+            .map(|c| c.public_inputs(k).map(fr_to_u256))
+            .collect();
+        verify_batch_raw(&mut self.chain, self.addresses.verifier, &proofs, &inputs)
+    }
+}

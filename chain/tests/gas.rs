@@ -1,0 +1,116 @@
+//! Gas, measured and pinned (execution gas: total spent minus the intrinsic 21,000 + calldata).
+//! `cargo test -p zkbackup-chain --test gas -- --nocapture` prints the table of
+//! contracts/README.md.
+
+mod common;
+
+use alloy_primitives::U256;
+use common::*;
+use zkbackup_chain::abi::{fr_to_u256, proof_words};
+use zkbackup_chain::gate::{deploy_verifier, verify_batch_raw, verify_proof_raw, GateFlow};
+use zkbackup_chain::{render_verifier, EmbeddedChain, EvmBackend, GateConfig};
+
+/// The bound on per-chunk execution gas in a batch of 16.
+const BATCH16_PER_CHUNK_MAX: u64 = 80_000;
+const CHUNK: usize = 4;
+
+fn chunk_words(att: &zkbackup_chain::Attestation) -> (Vec<[U256; 8]>, Vec<[U256; 5]>) {
+    let k = key_commitment();
+    (
+        att.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
+        att.chunks
+            .iter()
+            .map(|c| c.public_inputs(k).map(fr_to_u256))
+            .collect(),
+    )
+}
+
+#[test]
+fn batch_of_16_is_under_80k_per_chunk_and_attest_gas_is_reported() {
+    let mut rows = Vec::new();
+    for n in [1usize, 4, 16] {
+        // n chunks, the last one partial when there are several.
+        let records = if n == 1 { 3 } else { (n - 1) * CHUNK + 3 };
+        let leaves = leaves(records, 40 + n as u64);
+        let att = backup(&leaves, CHUNK, 40 + n as u64);
+        assert_eq!(att.chunks.len(), n);
+        let mut flow = GateFlow::deploy(
+            EmbeddedChain::new(),
+            &keys().vk,
+            GateConfig {
+                key_commitment: key_commitment(),
+                chunk_size: CHUNK as u64,
+                max_age_blocks: 100,
+            },
+        )
+        .unwrap();
+        flow.insert_leaves(&leaves).unwrap();
+        let (ok, batch_gas) = flow.verify_batch(&att).unwrap();
+        assert!(ok);
+        let receipt = flow.attest(&att).unwrap();
+        rows.push((n, batch_gas, receipt.execution_gas, receipt.gas_used));
+        if n == 16 {
+            assert!(
+                batch_gas / 16 <= BATCH16_PER_CHUNK_MAX,
+                "verifyBatch of 16 costs {} per chunk (> {BATCH16_PER_CHUNK_MAX})",
+                batch_gas / 16
+            );
+        }
+    }
+    println!("| chunks | verifyBatch exec gas | per chunk | attest exec gas | per chunk | attest tx gas |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (n, b, a, tx) in rows {
+        let n64 = n as u64;
+        println!("| {n} | {b} | {} | {a} | {} | {tx} |", b / n64, a / n64);
+    }
+}
+
+#[test]
+fn single_proof_costs_no_more_than_snarkjs_verifier() {
+    require_node();
+    let vk = &keys().vk;
+    let mut chain = EmbeddedChain::new();
+    let ours = deploy_verifier(&mut chain, vk).unwrap();
+    let rendered = compile(&render_verifier(vk).unwrap(), "Groth16Verifier");
+    let rendered = chain.deploy(&rendered, &[]).unwrap();
+    let snarkjs = compile(&snarkjs_verifier_source(vk), "Groth16Verifier");
+    let snarkjs = chain.deploy(&snarkjs, &[]).unwrap();
+
+    let att = backup(&leaves(8, 50), CHUNK, 50);
+    let (proofs, inputs) = chunk_words(&att);
+    let mut gas = Vec::new();
+    for (name, addr) in [
+        ("snarkjs", snarkjs),
+        ("ours (artifact)", ours),
+        ("ours (rendered)", rendered),
+    ] {
+        let (ok, g) = verify_proof_raw(&mut chain, addr, &proofs[0], &inputs[0]).unwrap();
+        assert!(ok, "{name} accepts the proof");
+        // Same answers on a tampered proof.
+        let mut bad = inputs[0];
+        bad[3] += U256::from(1u64);
+        assert!(
+            !verify_proof_raw(&mut chain, addr, &proofs[0], &bad)
+                .unwrap()
+                .0,
+            "{name}"
+        );
+        gas.push((name, g));
+    }
+    println!("| verifier | verifyProof exec gas |");
+    println!("|---|---:|");
+    for (name, g) in &gas {
+        println!("| {name} | {g} |");
+    }
+    let snarkjs_gas = gas[0].1;
+    for (name, g) in &gas[1..] {
+        assert!(
+            *g <= snarkjs_gas,
+            "{name} verifyProof costs {g} > snarkjs's {snarkjs_gas}"
+        );
+    }
+    // verifyBatch of one proof, for the record.
+    let (ok, g) = verify_batch_raw(&mut chain, ours, &proofs[..1], &inputs[..1]).unwrap();
+    assert!(ok);
+    println!("| ours, verifyBatch of 1 | {g} |");
+}
