@@ -17,5 +17,10 @@ if [ ! -f tests/js/node_modules/.package-lock.json ] ||
     npm ci --prefix tests/js
 fi
 
+if [ ! -f contracts/node_modules/.package-lock.json ] ||
+    [ contracts/package-lock.json -nt contracts/node_modules/.package-lock.json ]; then
+    npm ci --prefix contracts
+fi
+
 npm test --prefix tests/js
 cargo test --workspace "$@"
