@@ -46,6 +46,7 @@ enum Command {
     ExportSnarkjs(cmd::export_snarkjs::ExportSnarkjsArgs),
     Bench(cmd::bench::BenchArgs),
     Demo(cmd::demo::DemoArgs),
+    Attest(cmd::attest::AttestArgs),
     ExportVerifier(cmd::export_verifier::ExportVerifierArgs),
 }
 
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::ExportSnarkjs(args) => cmd::export_snarkjs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Attest(args) => cmd::attest::run(args),
         Command::ExportVerifier(args) => cmd::export_verifier::run(args),
     };
     error::report(result)

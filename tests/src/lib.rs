@@ -188,3 +188,72 @@ pub fn frs(v: &Value) -> Vec<Fr> {
         .map(fr)
         .collect()
 }
+
+/// A local Ethereum node (anvil from the npm package pinned in `contracts/package.json`)
+/// on a free 127.0.0.1 port; killed when dropped.
+pub struct LocalNode {
+    child: std::process::Child,
+    /// Its JSON-RPC endpoint.
+    pub url: String,
+}
+
+impl Drop for LocalNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first account of anvil's default mnemonic (a public test key).
+pub const LOCAL_NODE_KEY: &str =
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Starts anvil and waits until it answers `eth_chainId`. Panics with the fix if the npm
+/// package is missing (`npm ci` in contracts/).
+pub fn start_local_node() -> LocalNode {
+    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "linux-amd64",
+        ("linux", "aarch64") => "linux-arm64",
+        ("macos", "x86_64") => "darwin-amd64",
+        ("macos", "aarch64") => "darwin-arm64",
+        (os, arch) => panic!("no anvil package for {os}/{arch}"),
+    };
+    let bin = workspace_root().join(format!(
+        "contracts/node_modules/@foundry-rs/anvil-{platform}/bin/anvil"
+    ));
+    assert!(
+        bin.exists(),
+        "run `npm ci` in contracts/ (missing {})",
+        bin.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new(bin)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--silent",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start anvil");
+    let node = LocalNode {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "anvil did not start on {}",
+            node.url
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    node
+}

@@ -1,5 +1,6 @@
 //! One module per verb: its clap arguments struct and its `run` function.
 
+pub mod attest;
 pub mod backup;
 pub mod bench;
 pub mod demo;

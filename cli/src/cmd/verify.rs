@@ -26,8 +26,22 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "BACKUP")]
     backup: PathBuf,
     /// The state root to check against, 0x + 64 hex digits (e.g. the chain's root).
-    #[arg(long, value_name = "0x…")]
-    root: String,
+    #[arg(
+        long,
+        value_name = "0x…",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
+    root: Option<String>,
+    /// Read the state root from a chain instead: its JSON-RPC endpoint…
+    #[arg(long, value_name = "URL", requires = "state")]
+    rpc: Option<String>,
+    /// …the state source contract (its `root()`)…
+    #[arg(long, value_name = "ADDR", requires = "rpc")]
+    state: Option<String>,
+    /// …at this block (default: latest).
+    #[arg(long, value_name = "N", requires = "rpc")]
+    block: Option<u64>,
 }
 
 /// Reads a verifying key from a file or a key directory's vk.bin.
@@ -48,9 +62,29 @@ pub fn summary(backup: &Backup) -> BackupSummary {
 
 /// Runs `zkbackup verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
-    let root = field::parse(&args.root)
-        .with_context(|| format!("--root {}", args.root))
-        .input_error()?;
+    let root = match (&args.root, &args.rpc, &args.state) {
+        (Some(root), _, _) => field::parse(root)
+            .with_context(|| format!("--root {root}"))
+            .input_error()?,
+        (None, Some(url), Some(state)) => {
+            let address = state.parse().map_err(|e| {
+                crate::error::bad_input(format!("--state {state}: not an address ({e})"))
+            })?;
+            let root = zkbackup_chain::read_state_root(url, address, args.block)
+                .with_context(|| format!("reading root() of {state} from {url}"))?;
+            eprintln!(
+                "chain root {} (block {})",
+                field::to_hex(&root),
+                args.block.map_or("latest".into(), |b| b.to_string())
+            );
+            root
+        }
+        _ => {
+            return Err(crate::error::bad_input(
+                "give --root, or --rpc with --state",
+            ))
+        }
+    };
     let bundle = read_bundle(&args.bundle).input_error()?;
     let vk = read_vk(&args.vk)?;
     let backup = Backup::read(&args.backup).input_error()?;

@@ -1,0 +1,177 @@
+//! Against a local node (anvil from npm): `verify --rpc --state [--block]` and `attest`;
+//! the vault pays out after the attestation and refuses once the root moves on.
+
+use alloy_primitives::U256;
+use std::path::Path;
+use std::process::{Command, Output};
+use zkbackup_chain::rpc::parse_private_key;
+use zkbackup_chain::{GateConfig, GateFlow, RpcChain};
+use zkbackup_circuits::backup::Backup;
+use zkbackup_circuits::records::Records;
+use zkbackup_circuits::Fr;
+
+fn zkbackup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
+        .args(args)
+        .output()
+        .expect("run zkbackup")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = zkbackup(args);
+    assert!(
+        out.status.success(),
+        "zkbackup {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn attest_then_withdraw_then_stale_against_a_local_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let text: String = (0..5).map(|i| format!("{},{}\n", i + 100, i * 3)).collect();
+    std::fs::write(p("records.csv"), text).unwrap();
+    ok(&["keygen", "--out", s(&p("key.json"))]);
+    ok(&[
+        "backup",
+        "--records",
+        s(&p("records.csv")),
+        "--key",
+        s(&p("key.json")),
+        "--out",
+        s(&p("b.zkb")),
+        "--chunk-size",
+        "2",
+    ]);
+    ok(&[
+        "setup",
+        "--arity",
+        "2",
+        "--chunk-size",
+        "2",
+        "--out",
+        s(&p("keys")),
+    ]);
+    ok(&[
+        "prove",
+        "--backup",
+        s(&p("b.zkb")),
+        "--records",
+        s(&p("records.csv")),
+        "--key",
+        s(&p("key.json")),
+        "--keys",
+        s(&p("keys")),
+        "--out",
+        s(&p("bundle.json")),
+    ]);
+
+    let node = zkbackup_tests::start_local_node();
+    std::fs::write(p("sender.key"), zkbackup_tests::LOCAL_NODE_KEY).unwrap();
+    let chain = RpcChain::connect(&node.url)
+        .unwrap()
+        .with_key(parse_private_key(zkbackup_tests::LOCAL_NODE_KEY).unwrap());
+    let vk = zkbackup_verifier::read_verifying_key(&p("keys").join("vk.bin")).unwrap();
+    let backup = Backup::read(&p("b.zkb")).unwrap();
+    let config = GateConfig {
+        key_commitment: backup.key_commitment(),
+        chunk_size: 2,
+        max_age_blocks: 50,
+    };
+    let mut flow = GateFlow::deploy(chain, &vk, config).unwrap();
+    let records = Records::read(&p("records.csv"), None).unwrap();
+    let r = flow.insert_leaves(&records.leaves()).unwrap();
+    let root_block = r.block_number.to_string();
+    let state = flow.addresses.state_source.to_string();
+    let gate = flow.addresses.gate.to_string();
+
+    // Verify against the chain's root, read over JSON-RPC.
+    let line = ok(&[
+        "verify",
+        "--bundle",
+        s(&p("bundle.json")),
+        "--vk",
+        s(&p("keys")),
+        "--backup",
+        s(&p("b.zkb")),
+        "--rpc",
+        &node.url,
+        "--state",
+        &state,
+    ]);
+    assert!(line.starts_with("OK: 5 records"), "{line}");
+
+    // Before any attestation the vault refuses; after it, it pays.
+    flow.deposit(U256::from(1_000u64)).unwrap();
+    assert!(flow.withdraw(U256::from(1u64)).is_err());
+    let out = ok(&[
+        "attest",
+        "--rpc",
+        &node.url,
+        "--gate",
+        &gate,
+        "--bundle",
+        s(&p("bundle.json")),
+        "--private-key-file",
+        s(&p("sender.key")),
+    ]);
+    assert!(out.starts_with("attested root"), "{out}");
+    assert!(flow.is_fresh(50).unwrap());
+    flow.withdraw(U256::from(400u64))
+        .expect("withdraw after the attestation");
+
+    // The state moves on: stale, withdrawals revert, the bundle no longer matches the latest
+    // root but still matches the root at its block.
+    flow.insert_leaves(&[Fr::from(7u64)]).unwrap();
+    assert!(!flow.is_fresh(50).unwrap());
+    assert!(flow.withdraw(U256::from(1u64)).is_err());
+    let stale = zkbackup(&[
+        "verify",
+        "--bundle",
+        s(&p("bundle.json")),
+        "--vk",
+        s(&p("keys")),
+        "--backup",
+        s(&p("b.zkb")),
+        "--rpc",
+        &node.url,
+        "--state",
+        &state,
+    ]);
+    assert!(!stale.status.success());
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("root"));
+    ok(&[
+        "verify",
+        "--bundle",
+        s(&p("bundle.json")),
+        "--vk",
+        s(&p("keys")),
+        "--backup",
+        s(&p("b.zkb")),
+        "--rpc",
+        &node.url,
+        "--state",
+        &state,
+        "--block",
+        &root_block,
+    ]);
+    // Attesting the old bundle again is refused by the gate (its root is not current).
+    let again = zkbackup(&[
+        "attest",
+        "--rpc",
+        &node.url,
+        "--gate",
+        &gate,
+        "--bundle",
+        s(&p("bundle.json")),
+        "--private-key-file",
+        s(&p("sender.key")),
+    ]);
+    assert!(!again.status.success());
+}
