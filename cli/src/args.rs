@@ -40,7 +40,10 @@ impl RecordsInput {
     /// Reads and validates the records; any problem is an input error (exit code 2).
     pub fn read(&self) -> anyhow::Result<Records> {
         let start = std::time::Instant::now();
-        let records = Records::read(&self.records, self.format.map(Into::into)).input_error()?;
+        let spinner = crate::progress::spinner("reading records");
+        let records = Records::read(&self.records, self.format.map(Into::into)).input_error();
+        spinner.finish_and_clear();
+        let records = records?;
         tracing::info!(
             path = %self.records.display(),
             records = records.len(),

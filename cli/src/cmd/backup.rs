@@ -51,7 +51,10 @@ pub fn run(args: BackupArgs) -> anyhow::Result<()> {
     let key = Key::read(&args.key).input_error()?;
     let records = args.records.read()?;
     let start = std::time::Instant::now();
-    let backup = Backup::create(&records, format, &key, args.chunk_size).input_error()?;
+    let spinner = crate::progress::spinner("encrypting");
+    let backup = Backup::create(&records, format, &key, args.chunk_size).input_error();
+    spinner.finish_and_clear();
+    let backup = backup?;
     tracing::info!(
         elapsed_ms = start.elapsed().as_millis() as u64,
         chunks = backup.chunks().len(),

@@ -29,7 +29,10 @@ pub struct InspectArgs {
 /// Runs `zkbackup inspect`.
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let backup = Backup::read(&args.backup).input_error()?;
-    backup.verify_commitments(&args.backup).input_error()?;
+    let spinner = crate::progress::spinner("checking commitments");
+    let checked = backup.verify_commitments(&args.backup).input_error();
+    spinner.finish_and_clear();
+    checked?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         serde_json::to_writer(&mut out, &to_json(&backup)).context("writing to stdout")?;

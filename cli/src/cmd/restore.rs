@@ -60,7 +60,10 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     }
     let key = Key::read(&args.key).input_error()?;
     let start = std::time::Instant::now();
-    let records = backup.restore_named(&key, &args.backup).input_error()?;
+    let spinner = crate::progress::spinner("decrypting");
+    let records = backup.restore_named(&key, &args.backup).input_error();
+    spinner.finish_and_clear();
+    let records = records?;
     tracing::info!(
         elapsed_ms = start.elapsed().as_millis() as u64,
         "backup decrypted and re-rooted"
