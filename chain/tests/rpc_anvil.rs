@@ -5,83 +5,16 @@ mod common;
 
 use alloy_primitives::U256;
 use common::*;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use zkbackup_chain::gate::GateFlow;
 use zkbackup_chain::rpc::parse_private_key;
 use zkbackup_chain::{read_state_root, EvmBackend, GateConfig, RpcChain};
 use zkbackup_circuits::lean_imt;
 
 /// The first account of anvil's default mnemonic (public test key).
-const ANVIL_KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const ANVIL_KEY0: &str = zkbackup_tests::LOCAL_NODE_KEY;
 
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> PathBuf {
-    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
-        ("linux", "x86_64") => "linux-amd64",
-        ("linux", "aarch64") => "linux-arm64",
-        ("macos", "x86_64") => "darwin-amd64",
-        ("macos", "aarch64") => "darwin-arm64",
-        (os, arch) => panic!("no anvil package for {os}/{arch}"),
-    };
-    let bin = contracts_dir().join(format!(
-        "node_modules/@foundry-rs/anvil-{platform}/bin/anvil"
-    ));
-    assert!(
-        bin.exists(),
-        "this test runs a local node from npm: run `npm ci` in contracts/ (missing {})",
-        bin.display()
-    );
-    bin
-}
-
-fn start_anvil() -> Anvil {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(anvil_binary())
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--silent",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start anvil");
-    let node = Anvil {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let start = Instant::now();
-    loop {
-        if RpcChain::connect(&node.url).is_ok() {
-            return node;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "anvil did not answer on {}",
-            node.url
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn start_anvil() -> zkbackup_tests::LocalNode {
+    zkbackup_tests::start_local_node()
 }
 
 fn reason(e: zkbackup_chain::ChainError) -> String {
