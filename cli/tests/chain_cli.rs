@@ -85,7 +85,7 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
         max_age_blocks: 50,
     };
     let mut flow = GateFlow::deploy(chain, &vk, config).unwrap();
-    let records = Records::read(&p("records.csv"), None).unwrap();
+    let records = Records::read(p("records.csv"), None).unwrap();
     let r = flow.insert_leaves(&records.leaves()).unwrap();
     let root_block = r.block_number.to_string();
     let state = flow.addresses.state_source.to_string();
