@@ -13,6 +13,7 @@ pub mod commitment;
 #[cfg(feature = "r1cs")]
 pub mod counts;
 pub mod field;
+pub mod fs;
 pub mod lean_imt;
 pub mod poseidon;
 pub mod records;

@@ -379,27 +379,12 @@ impl Records {
             path: path.to_path_buf(),
             error,
         };
-        let name = path.file_name().ok_or_else(|| {
-            error(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a file name",
-            ))
-        })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let result = (|| {
-            let file = std::fs::File::create(&tmp)?;
+        crate::fs::write_atomic(path, |file| {
             let mut out = io::BufWriter::with_capacity(1 << 20, file);
             self.write_to(&mut out, format)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(error)
+            out.flush()
+        })
+        .map_err(error)
     }
 }
 

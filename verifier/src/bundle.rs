@@ -8,7 +8,6 @@
 //! [`verify_bundle`](crate::verify_bundle)'s job.
 
 use crate::encoding::{parse_hex, parse_hex_bytes, to_hex, FieldKind, HexProblem, HEX_DIGITS};
-use crate::fs::write_atomic;
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::Zero;
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use zkbackup_circuits::fs::write_atomic;
 
 /// The bundle format version this crate reads and writes.
 pub const BUNDLE_VERSION: u32 = 1;
@@ -524,8 +524,10 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
 
 /// Writes `bundle` to `path` (a temporary file, then a rename: never half-written).
 pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
-    write_atomic(path, bundle.to_json().as_bytes()).map_err(|source| BundleError::Write {
-        path: path.to_path_buf(),
-        source,
+    write_atomic(path, |w| w.write_all(bundle.to_json().as_bytes())).map_err(|source| {
+        BundleError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }

@@ -3,11 +3,11 @@
 //! curve, in the prime-order subgroup) and refuses trailing bytes, so a key file has exactly
 //! one form and its [`circuit_id`](crate::circuit_id) is well defined.
 
-use crate::fs::write_atomic;
 use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use std::path::{Path, PathBuf};
+use zkbackup_circuits::fs::write_atomic;
 
 /// Why a verifying key cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +91,10 @@ pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>, KeyError> 
 
 /// Writes `vk` to `path` (a temporary file, then a rename).
 pub fn write_verifying_key(path: &Path, vk: &VerifyingKey<Bn254>) -> Result<(), KeyError> {
-    write_atomic(path, &verifying_key_to_bytes(vk)).map_err(|source| KeyError::Write {
-        path: path.to_path_buf(),
-        source,
+    write_atomic(path, |w| w.write_all(&verifying_key_to_bytes(vk))).map_err(|source| {
+        KeyError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }

@@ -17,7 +17,6 @@
 pub mod batch;
 pub mod bundle;
 mod encoding;
-mod fs;
 pub mod keys;
 mod miller;
 pub mod snarkjs;

@@ -8,12 +8,12 @@
 //! [c1.c0, c1.c1, c1.c2]]` of `[c0, c1]` pairs; `snarkjs groth16 verify` does not read it.
 
 use crate::bundle::{circuit_id, Bundle};
-use crate::fs::write_atomic;
 use ark_bn254::{Bn254, Fq12, Fr, G1Affine, G2Affine};
 use ark_ec::{pairing::Pairing, AffineRepr};
 use ark_groth16::{Proof, VerifyingKey};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use zkbackup_circuits::fs::write_atomic;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,9 +113,11 @@ pub fn public_json(inputs: &[Fr]) -> Value {
 fn write_json(path: PathBuf, value: &Value) -> Result<PathBuf, SnarkjsError> {
     let mut text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     text.push('\n');
-    write_atomic(&path, text.as_bytes()).map_err(|source| SnarkjsError::Write {
-        path: path.clone(),
-        source,
+    write_atomic(&path, |w| w.write_all(text.as_bytes())).map_err(|source| {
+        SnarkjsError::Write {
+            path: path.clone(),
+            source,
+        }
     })?;
     Ok(path)
 }

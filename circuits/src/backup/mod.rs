@@ -30,6 +30,7 @@
 use crate::cipher::{self, ciphertext_len, CipherError, Key};
 use crate::commitment::ciphertext_commitment;
 use crate::field::to_hex;
+pub use crate::fs::write_new_file;
 use crate::lean_imt;
 use crate::poseidon::{hash, MAX_INPUTS};
 use crate::records::{RecordFormat, Records};
@@ -582,44 +583,6 @@ impl Backup {
         }
         .backup()
     }
-}
-
-/// Creates `path` with content from `write`, never leaving a partial file and never
-/// replacing an existing one: the content goes to a temporary file in the same directory
-/// (created exclusively, mode 0600 on Unix), is synced, then linked into place with
-/// no-clobber semantics. An existing `path` is an error of kind `AlreadyExists`, checked
-/// before writing and again, atomically, at the end.
-pub fn write_new_file(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let exists = || {
-        std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "already exists; refusing to overwrite it",
-        )
-    };
-    if path.symlink_metadata().is_ok() {
-        return Err(exists());
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".zkbackup-tmp-")
-        .tempfile_in(dir)?;
-    // Unbuffered: the caller buffers if it wants to (a key file must not linger in a buffer).
-    write(&mut tmp.as_file())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            exists()
-        } else {
-            e.error
-        }
-    })?;
-    Ok(())
 }
 
 /// The trailer checks, in the order of the format spec.

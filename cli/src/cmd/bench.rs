@@ -194,7 +194,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    zkbackup_prover::keys::write_atomic(path, bytes)
+    zkbackup_circuits::fs::write_atomic(path, |w| w.write_all(bytes))
         .with_context(|| format!("writing {}", path.display()))
 }
 

@@ -30,7 +30,7 @@ pub fn run(args: ExportVerifierArgs) -> anyhow::Result<()> {
     }
     let vk = read_vk(&args.vk)?;
     let source = zkbackup_chain::render_verifier(&vk).context("rendering the verifier")?;
-    zkbackup_prover::keys::write_atomic(&args.out, source.as_bytes())
+    zkbackup_circuits::fs::write_atomic(&args.out, |w| w.write_all(source.as_bytes()))
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
         "wrote {} for circuit {}",
