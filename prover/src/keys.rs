@@ -10,7 +10,7 @@
 //! The circuit id is the SHA-256 of `vk.bin`'s bytes: a bundle names the key it needs.
 
 use crate::prove::ChunkProver;
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::CircuitSpecificSetupSNARK;
@@ -18,7 +18,6 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkShape};
 
@@ -153,15 +152,13 @@ impl Keys {
             .serialize_uncompressed(&mut pk_bytes)
             .map_err(|e| KeyError::Setup(e.to_string()))?;
         self.meta.proving_key_sha256 = hex::encode(Sha256::digest(&pk_bytes));
-        let mut vk_bytes = Vec::new();
-        self.pk
-            .vk
-            .serialize_compressed(&mut vk_bytes)
-            .map_err(|e| KeyError::Setup(e.to_string()))?;
-        write_atomic(&dir.join(PK_FILE), &pk_bytes)?;
-        write_atomic(&dir.join(VK_FILE), &vk_bytes)?;
+        write_file(&dir.join(PK_FILE), &pk_bytes)?;
+        write_file(
+            &dir.join(VK_FILE),
+            &zkbackup_verifier::keys::verifying_key_to_bytes(&self.pk.vk),
+        )?;
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
-        write_atomic(&dir.join(META_FILE), &meta)?;
+        write_file(&dir.join(META_FILE), &meta)?;
         Ok(())
     }
 
@@ -204,24 +201,7 @@ impl Keys {
     }
 }
 
-/// Reads a verifying key (`vk.bin`, compressed, fully checked).
-pub fn read_vk(path: &Path) -> Result<VerifyingKey<Bn254>, KeyError> {
-    let bytes = fs::read(path).map_err(io(path))?;
-    VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..])
-        .map_err(|e| invalid(path, format!("not a verifying key: {e}")))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, then renames.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
-}
-
-/// The public inputs of `public` as field elements (proof order).
-pub fn inputs(public: &zkbackup_circuits::chunk::ChunkPublic) -> Vec<Fr> {
-    public.to_inputs().to_vec()
+/// Writes `bytes` to `path` atomically ([`zkbackup_circuits::fs::write_atomic`]).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    zkbackup_circuits::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
 }

@@ -36,6 +36,10 @@ pub enum ProveError {
         /// The witness's chunk size.
         got_size: usize,
     },
+    /// The caller's check of the public values refused them (see
+    /// [`ChunkProver::prove_checked`]).
+    #[error("{0}")]
+    Rejected(String),
     /// The witness does not satisfy the circuit: the records, key or nonce are not what
     /// the public values say.
     #[error("the chunk's witness does not satisfy the circuit")]
@@ -88,7 +92,9 @@ impl ChunkProver {
         &self.pk
     }
 
-    fn check_shape(&self, witness: &ChunkWitness) -> Result<(), ProveError> {
+    /// The proving circuit of `witness` (its public values computed once), checked
+    /// against this prover's shape.
+    fn circuit(&self, witness: ChunkWitness) -> Result<(ChunkCircuit, ChunkPublic), ProveError> {
         if witness.shape != self.shape {
             return Err(ProveError::Shape {
                 arity: self.shape.arity,
@@ -97,20 +103,28 @@ impl ChunkProver {
                 got_size: witness.shape.chunk_size,
             });
         }
-        Ok(())
+        let circuit = ChunkCircuit::prove(witness);
+        let public = circuit
+            .public()
+            .expect("a proving circuit has public values");
+        Ok((circuit, public))
     }
 
     /// The full assignment `[1, public inputs…, witnesses…]`, computed without building
     /// constraint matrices. Checks satisfaction against the precomputed matrices.
     pub fn assignment(&self, witness: ChunkWitness) -> Result<Vec<Fr>, ProveError> {
-        self.check_shape(&witness)?;
+        let (circuit, _) = self.circuit(witness)?;
+        self.assignment_of(circuit)
+    }
+
+    fn assignment_of(&self, circuit: ChunkCircuit) -> Result<Vec<Fr>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove {
             construct_matrices: false,
             generate_lc_assignments: false,
         });
-        ChunkCircuit::prove(witness).generate_constraints(cs.clone())?;
+        circuit.generate_constraints(cs.clone())?;
         let mut full = cs.instance_assignment()?;
         if full.len() != self.num_instance_variables {
             return Err(ProveError::Unsatisfied);
@@ -138,8 +152,21 @@ impl ChunkProver {
         witness: ChunkWitness,
         rng: &mut R,
     ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
-        let public = witness.public();
-        let full = self.assignment(witness)?;
+        self.prove_checked(witness, rng, |_| Ok(()))
+    }
+
+    /// [`ChunkProver::prove`], calling `check` on the public values before the expensive
+    /// part, so that a witness that does not match its backup costs no proof; its error
+    /// comes back as [`ProveError::Rejected`].
+    pub fn prove_checked<R: RngCore + CryptoRng>(
+        &self,
+        witness: ChunkWitness,
+        rng: &mut R,
+        check: impl FnOnce(&ChunkPublic) -> Result<(), String>,
+    ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
+        let (circuit, public) = self.circuit(witness)?;
+        check(&public).map_err(ProveError::Rejected)?;
+        let full = self.assignment_of(circuit)?;
         let r = Fr::rand(rng);
         let s = Fr::rand(rng);
         let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
@@ -161,9 +188,8 @@ impl ChunkProver {
         witness: ChunkWitness,
         rng: &mut R,
     ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
-        self.check_shape(&witness)?;
-        let public = witness.public();
-        let proof = Groth16::<Bn254>::prove(&self.pk, ChunkCircuit::prove(witness), rng)?;
+        let (circuit, public) = self.circuit(witness)?;
+        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, rng)?;
         Ok((public, proof))
     }
 }

@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_circuits::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
 use zkbackup_circuits::cipher::Key;
 use zkbackup_circuits::field::to_hex;
 use zkbackup_circuits::records::Records;
@@ -217,15 +217,22 @@ impl ProveJob<'_> {
                 chunk.nonce,
             )
             .map_err(|e| RunError::Mismatch(e.to_string()))?;
+            let matches_backup = |public: &ChunkPublic| {
+                if public.commitment == chunk.commitment && public.nonce == chunk.nonce {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "chunk {j}: the backup's ciphertext is not the encryption of these records under this key"
+                    ))
+                }
+            };
             let (public, proof) = self
                 .prover
-                .prove(witness, &mut OsRng)
-                .map_err(|source| RunError::Chunk { chunk: j, source })?;
-            if public.commitment != chunk.commitment || public.nonce != chunk.nonce {
-                return Err(RunError::Mismatch(format!(
-                    "chunk {j}: the backup's ciphertext is not the encryption of these records under this key"
-                )));
-            }
+                .prove_checked(witness, &mut OsRng, matches_backup)
+                .map_err(|source| match source {
+                    ProveError::Rejected(m) => RunError::Mismatch(m),
+                    source => RunError::Chunk { chunk: j, source },
+                })?;
             let entry = ChunkProof {
                 index: j,
                 public_inputs: PublicInputs::from_array(public.to_inputs()),
@@ -324,5 +331,6 @@ fn prepare_checkpoints(dir: &Path, id: &RunId) -> Result<(), RunError> {
     }
     fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
     let text = serde_json::to_vec_pretty(id).expect("serializable");
-    crate::keys::write_atomic(&meta, &text).map_err(|e| file_err(&meta, e))
+    zkbackup_circuits::fs::write_atomic(&meta, |w| w.write_all(&text))
+        .map_err(|e| file_err(&meta, e))
 }

@@ -21,7 +21,7 @@
 //! under-constraint test perturbs each witness and expects a failure. The nonce is not
 //! range-checked here: the verifier compares it with the backup file's 128-bit nonce.
 
-use super::{ChunkShape, ChunkWitness};
+use super::{ChunkPublic, ChunkShape, ChunkWitness};
 use crate::cipher::{constraints::CipherVar, key::key_commitment_domain, RATE};
 use crate::commitment::{constraints::CommitmentVar, GROUP};
 use crate::lean_imt::constraints::LeanImtVar;
@@ -39,9 +39,9 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 #[derive(Clone)]
 pub struct ChunkCircuit {
     /// The circuit's shape; fixes the constraint system.
-    pub shape: ChunkShape,
-    /// The prover's data, absent at setup.
-    pub witness: Option<ChunkWitness>,
+    shape: ChunkShape,
+    /// The prover's data and the public values it proves, absent at setup.
+    witness: Option<(ChunkWitness, ChunkPublic)>,
 }
 
 impl ChunkCircuit {
@@ -53,12 +53,23 @@ impl ChunkCircuit {
         }
     }
 
-    /// The circuit for proving `witness`.
+    /// The circuit for proving `witness`; its public values are computed here, once.
     pub fn prove(witness: ChunkWitness) -> Self {
+        let public = witness.public();
         Self {
             shape: witness.shape,
-            witness: Some(witness),
+            witness: Some((witness, public)),
         }
+    }
+
+    /// The circuit's shape.
+    pub fn shape(&self) -> ChunkShape {
+        self.shape
+    }
+
+    /// The public values a proving circuit proves (`None` for setup).
+    pub fn public(&self) -> Option<ChunkPublic> {
+        self.witness.as_ref().map(|(_, public)| *public)
     }
 }
 
@@ -83,8 +94,8 @@ impl ChunkCircuit {
         probe: &mut dyn FnMut(&'static str, usize),
     ) -> Result<(), SynthesisError> {
         let ChunkShape { arity, chunk_size } = self.shape;
-        let w = self.witness.as_ref();
-        let public = w.map(ChunkWitness::public);
+        let public = self.public();
+        let w = self.witness.as_ref().map(|(w, _)| w);
 
         // Public inputs, in the documented order.
         let chunk_root = FpVar::new_input(cs.clone(), || value(public.map(|p| p.chunk_root)))?;
