@@ -9,30 +9,7 @@ use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::cipher::Key;
 use zkbackup_circuits::records::{RecordFormat, Records};
 use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
-use zkbackup_verifier::verify::{verify_bundle, BackupChunk, BackupSummary};
-
-fn summary(backup: &Backup) -> BackupSummary {
-    let h = backup.header();
-    let (commitments, _) = backup.recompute_commitments();
-    BackupSummary {
-        root: h.root,
-        commitment: h.commitment,
-        key_commitment: h.key_commitment,
-        arity: h.arity,
-        chunk_size: h.chunk_size,
-        records: h.records,
-        chunks: backup
-            .chunks()
-            .iter()
-            .zip(commitments)
-            .map(|(c, commitment)| BackupChunk {
-                nonce: c.nonce,
-                commitment,
-                count: u64::from(c.length) / h.arity as u64,
-            })
-            .collect(),
-    }
-}
+use zkbackup_verifier::verify::{verify_bundle, BackupSummary};
 
 #[test]
 fn three_chunks_last_partial_prove_resume_and_verify() {
@@ -76,7 +53,7 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
     assert!(out.exists());
     assert!(!checkpoint_dir(&out).exists());
 
-    let summary = summary(&backup);
+    let summary = BackupSummary::from_backup(&backup);
     verify_bundle(&bundle, &vk, &summary, records.root()).unwrap();
     // Another root (e.g. the chain's root at another block) is refused.
     assert!(verify_bundle(&bundle, &vk, &summary, Fr::from(1u64)).is_err());

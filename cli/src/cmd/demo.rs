@@ -2,7 +2,6 @@
 //! in-process EVM (revm), backup, setup, parallel proving, off-chain and on-chain
 //! verification, a vault withdrawal gated on freshness, and a restore.
 
-use crate::cmd::verify::summary;
 use crate::error::bad_input;
 use crate::progress;
 use alloy_primitives::U256;
@@ -13,7 +12,7 @@ use rand::rngs::{OsRng, StdRng};
 use rand::SeedableRng;
 use std::path::PathBuf;
 use std::time::Instant;
-use zkbackup_chain::{Attestation, ChunkProof, EmbeddedChain, GateConfig, GateFlow};
+use zkbackup_chain::{EmbeddedChain, GateConfig, GateFlow};
 use zkbackup_circuits::backup::Backup;
 use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::cipher::Key;
@@ -21,7 +20,7 @@ use zkbackup_circuits::field::to_hex;
 use zkbackup_circuits::records::{RecordFormat, Records};
 use zkbackup_circuits::Fr;
 use zkbackup_prover::{Keys, ProveJob};
-use zkbackup_verifier::verify::verify_bundle;
+use zkbackup_verifier::verify::{verify_bundle, BackupSummary};
 
 /// Run the whole path on generated data and an in-process EVM, and print a report with a
 /// ✓ or ✗ per step (exit code 1 if any step fails).
@@ -206,7 +205,7 @@ fn demo(
         backup.write_to(&backup_path)?;
         let detail = format!(
             "{} chunks, commitment {}",
-            backup_chunks(args),
+            backup.chunks().len(),
             short(&backup.commitment())
         );
         Ok((backup, detail))
@@ -247,7 +246,7 @@ fn demo(
 
     report.step("verify off chain", || {
         let start = Instant::now();
-        let s = verify_bundle(&bundle, &vk, &summary(&backup), root)?;
+        let s = verify_bundle(&bundle, &vk, &BackupSummary::from_backup(&backup), root)?;
         Ok((
             (),
             format!(
@@ -258,19 +257,7 @@ fn demo(
         ))
     })?;
 
-    let attestation = Attestation {
-        chunks: bundle
-            .chunks
-            .iter()
-            .map(|c| ChunkProof {
-                proof: c.proof.clone(),
-                chunk_root: c.public_inputs.chunk_root,
-                chunk_commitment: c.public_inputs.chunk_commitment,
-                nonce: c.public_inputs.nonce,
-                count: backup.chunks()[c.index].length as u64 / args.arity as u64,
-            })
-            .collect(),
-    };
+    let attestation = crate::cmd::attest::attestation(&bundle)?;
     report.step("attest on chain", || {
         let receipt = flow.attest(&attestation)?;
         let fresh = flow.is_fresh(100)?;
@@ -320,10 +307,6 @@ fn demo(
         ))
     })?;
     Ok(())
-}
-
-fn backup_chunks(args: &DemoArgs) -> usize {
-    args.records.div_ceil(args.chunk_size)
 }
 
 fn short(x: &Fr) -> String {

@@ -54,12 +54,6 @@ pub fn read_vk(path: &Path) -> anyhow::Result<VerifyingKey<Bn254>> {
     read_verifying_key(&file).input_error()
 }
 
-/// What the verifier needs of a backup file, with every chunk commitment recomputed from
-/// the ciphertext (the stored ones are not trusted).
-pub fn summary(backup: &Backup) -> BackupSummary {
-    BackupSummary::from_backup(backup)
-}
-
 /// Runs `zkbackup verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let root = match (&args.root, &args.rpc, &args.state) {
@@ -89,7 +83,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let vk = read_vk(&args.vk)?;
     let backup = Backup::read(&args.backup).input_error()?;
     let start = std::time::Instant::now();
-    let summary = verify_bundle(&bundle, &vk, &summary(&backup), root)
+    let summary = verify_bundle(&bundle, &vk, &BackupSummary::from_backup(&backup), root)
         .with_context(|| format!("{} does not verify", args.bundle.display()))?;
     println!("{summary}");
     eprintln!("verified in {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
