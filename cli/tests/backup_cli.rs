@@ -4,47 +4,15 @@
 //!
 //! The @zk-kit test needs `npm ci` in `tests/js`; it fails (does not skip) without it.
 
+mod common;
+
+use common::*;
+
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use zkbackup_circuits::records::{RecordFormat, Records};
 use zkbackup_circuits::Fr;
 use zkbackup_tests::{frs, oracle_batch, GenRecords};
-
-fn zkbackup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run zkbackup")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temp path")
-}
-
-/// Runs and asserts success; returns stdout.
-fn ok(args: &[&str]) -> String {
-    let out = zkbackup(args);
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
-
-/// Runs and asserts failure with `code`; returns stderr.
-fn fails(args: &[&str], code: i32) -> String {
-    let out = zkbackup(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}: {}",
-        text(&out.stderr)
-    );
-    text(&out.stderr)
-}
 
 /// Deterministic pseudo-random records (no RNG crate needed): values of every size.
 fn records(arity: usize, count: usize, seed: u64) -> Records {

@@ -1,35 +1,16 @@
 //! Against a local node (anvil from npm): `verify --rpc --state [--block]` and `attest`;
 //! the vault pays out after the attestation and refuses once the root moves on.
 
+mod common;
+
+use common::*;
+
 use alloy_primitives::U256;
-use std::path::Path;
-use std::process::{Command, Output};
 use zkbackup_chain::rpc::parse_private_key;
 use zkbackup_chain::{GateConfig, GateFlow, RpcChain};
 use zkbackup_circuits::backup::Backup;
 use zkbackup_circuits::records::Records;
 use zkbackup_circuits::Fr;
-
-fn zkbackup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
-        .args(args)
-        .output()
-        .expect("run zkbackup")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zkbackup(args);
-    assert!(
-        out.status.success(),
-        "zkbackup {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn attest_then_withdraw_then_stale_against_a_local_node() {

@@ -4,28 +4,20 @@
 //!
 //! Needs `npm ci` in `tests/js`; fails (does not skip) without it.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use zkbackup_tests::{fr, oracle, GenRecords};
 
 const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
-
-fn zkbackup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run zkbackup")
-}
 
 fn root_of(path: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["root", "--records", path.to_str().unwrap()];
     args.extend_from_slice(extra);
     zkbackup(&args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `zkbackup root` equals gen-records' root for every size, in `format`.

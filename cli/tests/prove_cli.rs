@@ -1,38 +1,11 @@
 //! End to end through the binary: keygen, backup, setup, prove, verify, export to snarkjs
 //! and `snarkjs groth16 verify`; then tampers, each refused with its reason.
 
+mod common;
+
+use common::{fails, ok, s, zkbackup};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn zkbackup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkbackup"))
-        .args(args)
-        .output()
-        .expect("run zkbackup")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zkbackup(args);
-    assert!(
-        out.status.success(),
-        "zkbackup {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> (i32, String) {
-    let out = zkbackup(args);
-    assert!(!out.status.success(), "zkbackup {args:?} should fail");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 struct World {
     _dir: tempfile::TempDir,
@@ -280,36 +253,40 @@ fn exported_proofs_verify_with_snarkjs() {
 #[test]
 fn prove_refuses_mismatched_inputs_with_exit_code_2() {
     let w = world();
-    let (code, err) = fails(&[
-        "prove",
-        "--backup",
-        s(&w.p("backup.zkb")),
-        "--records",
-        s(&w.p("records.csv")),
-        "--key",
-        s(&w.p("key.json")),
-        "--keys",
-        s(&w.p("keys")),
-        "--out",
-        s(&w.p("bundle.json")),
-    ]);
-    assert_eq!(code, 2);
+    let err = fails(
+        &[
+            "prove",
+            "--backup",
+            s(&w.p("backup.zkb")),
+            "--records",
+            s(&w.p("records.csv")),
+            "--key",
+            s(&w.p("key.json")),
+            "--keys",
+            s(&w.p("keys")),
+            "--out",
+            s(&w.p("bundle.json")),
+        ],
+        2,
+    );
     assert!(err.contains("already exists"), "{err}");
     ok(&["keygen", "--out", s(&w.p("other.json"))]);
-    let (code, err) = fails(&[
-        "prove",
-        "--backup",
-        s(&w.p("backup.zkb")),
-        "--records",
-        s(&w.p("records.csv")),
-        "--key",
-        s(&w.p("other.json")),
-        "--keys",
-        s(&w.p("keys")),
-        "--out",
-        s(&w.p("b3.json")),
-    ]);
-    assert_eq!(code, 2);
+    let err = fails(
+        &[
+            "prove",
+            "--backup",
+            s(&w.p("backup.zkb")),
+            "--records",
+            s(&w.p("records.csv")),
+            "--key",
+            s(&w.p("other.json")),
+            "--keys",
+            s(&w.p("keys")),
+            "--out",
+            s(&w.p("b3.json")),
+        ],
+        2,
+    );
     assert!(err.contains("key"), "{err}");
     assert!(!w.p("b3.json").exists());
 }
