@@ -27,6 +27,10 @@
 //!
 //! Errors ([`RecordsError`]) name the file, the 1-based line, and the problem. When a file has
 //! several bad lines, the first one is reported.
+//!
+//! Parsing allocates in proportion to the file, never more: at most 16 bytes of field
+//! elements per byte of text (a line shorter than the shortest record ends the parse with
+//! its error before anything is allocated for the lines after it).
 
 use crate::field::{self, FieldParseError};
 use crate::{lean_imt, poseidon, Fr};
@@ -492,24 +496,55 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
+/// The shortest line that can hold a record of `arity` values: each value takes at least one
+/// byte, CSV separates them by commas, JSON Lines also needs the brackets.
+fn min_line_len(format: RecordFormat, arity: usize) -> usize {
+    match format {
+        RecordFormat::Csv => 2 * arity - 1,
+        RecordFormat::JsonLines => 2 * arity + 1,
+    }
+}
+
 fn parse_lines(bytes: &[u8], format: RecordFormat) -> Result<Records, LineError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    while lines.last().is_some_and(|l| is_blank(l)) {
-        lines.pop();
-    }
-    if lines.is_empty() {
+    // Trailing blank lines are ignored: cut the text after the last line with content.
+    let Some(last) = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    else {
         return Err(LineError::new(0, LineErrorKind::Empty));
-    }
+    };
+    let end = bytes[last..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| last + i);
+    let mut split = bytes[..end].split(|&b| b == b'\n');
 
     let parser = LineParser { format };
     // Line 1 fixes the arity. (A blank line 1 is an error: records follow it.)
-    let arity = parser.arity(lines[0], 1)?;
+    let first = split.next().expect("split yields at least one line");
+    let arity = parser.arity(first, 1)?;
     if !(1..=MAX_ARITY).contains(&arity) {
         return Err(LineError::new(
             1,
             LineErrorKind::ArityOutOfRange { got: arity },
         ));
+    }
+
+    // Memory is bounded by the file's size, whatever its lines: a line too short to hold a
+    // record cannot parse, so the lines are cut after the first such line (whose error is
+    // then the first one reported). Every line kept has at least `2·arity − 1` bytes and a
+    // newline, so the fields take at most 16 bytes per byte of the file, and a file of
+    // blank lines cannot make them take 512.
+    let min_len = min_line_len(format, arity);
+    let mut lines = vec![first];
+    let mut cut = false;
+    for line in split {
+        lines.push(line);
+        if line.len() < min_len {
+            cut = true;
+            break;
+        }
     }
 
     let mut fields = vec![Fr::zero(); lines.len() * arity];
@@ -527,6 +562,13 @@ fn parse_lines(bytes: &[u8], format: RecordFormat) -> Result<Records, LineError>
         .collect();
     // Blocks are in file order, so this is the first bad line.
     results.into_iter().collect::<Result<(), _>>()?;
+    if cut {
+        // Unreachable (a short line never parses), but never drop records silently.
+        return Err(LineError::new(
+            lines.len(),
+            LineErrorKind::Syntax(format!("line too short to hold {arity} values")),
+        ));
+    }
     Ok(Records { arity, fields })
 }
 

@@ -23,9 +23,20 @@
 //!
 //! Reading checks the trailer (length and SHA-256 of the whole file) before anything else, so
 //! truncation and any flipped byte are refused before decryption; then every structural
-//! rule (counts, lengths, nonces, canonical elements). [`Backup::verify_commitments`]
-//! recomputes the chunk commitments and `C` (no key needed); [`Backup::restore`] decrypts,
-//! re-roots and compares with `R`.
+//! rule (counts, lengths, nonces, canonical elements). The file's length is checked against
+//! the one the header's counts describe before anything is allocated for the chunks, so a
+//! header that lies about its counts costs nothing. [`Backup::verify_commitments`]
+//! recomputes the chunk commitments and `C` (no key needed); [`Backup::restore`] runs that
+//! check too, then decrypts, re-roots and compares with `R`.
+//!
+//! # What binds the header
+//! The SHA-256 trailer is not a signature: anyone can edit a header and re-hash it. What
+//! restore produces is bound by other means: the ciphertext, nonces (backup id, index) and
+//! plaintext lengths by the cipher's tag under the key; the arity, chunk size and record
+//! count by `R` (records regrouped under another arity have another root: the header's `R`
+//! can only be made to match by someone who knows the plaintext, a root from the chain by
+//! no one); the stored commitments by recomputation. The records-format byte is bound by
+//! nothing and is information only.
 
 use crate::cipher::{self, ciphertext_len, CipherError, Key};
 use crate::commitment::ciphertext_commitment;
@@ -162,6 +173,18 @@ pub enum BackupError {
         /// What is wrong.
         problem: String,
     },
+    /// The header describes a file of another length (chunk count, record count, chunk size
+    /// or arity altered, or chunks missing or added): refused before anything is allocated
+    /// for the chunks.
+    #[error("{path}: invalid backup: the header describes a file of {described} bytes, the file has {actual}")]
+    SizeMismatch {
+        /// The backup file.
+        path: PathBuf,
+        /// The length the header's counts imply, trailer included.
+        described: u128,
+        /// The file's length.
+        actual: u64,
+    },
     /// A stored field element is not below the BN254 scalar modulus.
     #[error("{path}: invalid backup: {what} at byte offset {offset} is not a canonical field element (not below the BN254 scalar modulus)")]
     NonCanonical {
@@ -235,7 +258,9 @@ impl BackupError {
 pub struct Header {
     /// The format version ([`VERSION`]).
     pub version: u32,
-    /// The records file format restore writes.
+    /// The format of the records file the backup was made from. Information only: the
+    /// byte is covered by no commitment or tag (only the SHA-256 trailer, which anyone can
+    /// recompute), so it never decides what restore produces.
     pub format: RecordFormat,
     /// Fields per record, 1 to 16.
     pub arity: usize,
@@ -303,8 +328,8 @@ const NO_PATH: &str = "<memory>";
 
 impl Backup {
     /// Encrypts `records` into chunks of `chunk_size` records (a power of two), in
-    /// parallel, with a fresh random backup id. `format` is recorded so that restore writes
-    /// the records back in the same format.
+    /// parallel, with a fresh random backup id. `format`, the format of the records file, is
+    /// recorded in the header as information (`inspect` shows it).
     pub fn create(
         records: &Records,
         format: RecordFormat,
@@ -442,14 +467,23 @@ impl Backup {
         Ok(())
     }
 
-    /// Decrypts every chunk (in parallel), re-roots the records and compares with the
-    /// header's `R`. A key whose commitment is not `K` is refused before decrypting.
+    /// Restores the records, in the reading order of `docs/FORMAT.md`: first the commitment
+    /// check ([`Backup::verify_commitments`]: every chunk commitment and `C` recomputed from
+    /// the ciphertext, so restore refuses exactly the files `inspect` refuses), then the key
+    /// (a key whose commitment is not `K` is refused before decrypting), then every chunk is
+    /// decrypted and authenticated (in parallel), and the records are re-rooted and compared
+    /// with the header's `R`.
+    ///
+    /// What comes back is fixed by authenticated values only: the ciphertext (its tag, under
+    /// the key), the nonces, lengths and `R`. The header's records-format byte plays no part:
+    /// the caller chooses the output format.
     pub fn restore(&self, key: &Key) -> Result<Records, BackupError> {
         self.restore_named(key, Path::new(NO_PATH))
     }
 
     /// [`Backup::restore`], naming `path` in errors.
     pub fn restore_named(&self, key: &Key, path: &Path) -> Result<Records, BackupError> {
+        self.verify_commitments(path)?;
         let h = &self.header;
         let found = key.commitment();
         if found != h.key_commitment {
@@ -611,6 +645,21 @@ fn check_integrity(bytes: &[u8], path: &Path) -> Result<(), BackupError> {
     Ok(())
 }
 
+/// The length in bytes of the file a header describes (header, chunks and trailer), for
+/// `records ≥ 1` records of `arity` fields in chunks of `chunk_size`. In `u128`, where it
+/// cannot overflow: at most `2^32` chunks of at most `2^37` bytes each.
+fn described_file_len(records: u64, chunk_size: u64, arity: u64) -> u128 {
+    let chunk_bytes = |records_in_chunk: u64| -> u128 {
+        let length = u128::from(records_in_chunk) * u128::from(arity);
+        let elements = length.div_ceil(3) * 3 + 1 + 1; // ciphertext and tag, commitment
+        CHUNK_PREFIX_LEN as u128 + elements * ELEMENT_LEN as u128
+    };
+    let full = u128::from(records / chunk_size);
+    let rest = records % chunk_size;
+    let last = if rest == 0 { 0 } else { chunk_bytes(rest) };
+    HEADER_LEN as u128 + full * chunk_bytes(chunk_size) + last + TRAILER_LEN as u128
+}
+
 /// A writer that hashes and counts what passes through.
 struct HashingWriter<W> {
     inner: W,
@@ -738,29 +787,26 @@ impl<'a> Parser<'a> {
         debug_assert_eq!(self.pos, HEADER_LEN);
 
         // Every chunk's size follows from the header, so the whole layout is known before
-        // reading: a file whose size does not match is refused at once.
-        let lengths: Vec<u32> = (0..chunk_count as u64)
-            .map(|j| {
-                let start = j * chunk_size as u64;
-                ((records - start).min(chunk_size as u64) * arity as u64) as u32
-            })
-            .collect();
-        let expected_len = HEADER_LEN as u64
-            + lengths
-                .iter()
-                .map(|&l| {
-                    (CHUNK_PREFIX_LEN + (ciphertext_len(l as usize) + 1) * ELEMENT_LEN) as u64
-                })
-                .sum::<u64>();
-        if expected_len != self.bytes.len() as u64 {
-            return self.invalid(format!(
-                "the header describes {expected_len} bytes of content but there are {}",
-                self.bytes.len()
-            ));
+        // reading: a file whose size does not match is refused at once, before anything is
+        // allocated for its chunks (a hostile header may claim 2^32 − 1 chunks in 180 bytes).
+        let plaintext_len = |j: u64| -> u32 {
+            let start = j * chunk_size as u64;
+            // At most chunk_size · arity, checked above to fit a u32.
+            ((records - start).min(chunk_size as u64) * arity as u64) as u32
+        };
+        let described = described_file_len(records, chunk_size as u64, arity as u64);
+        let actual = (self.bytes.len() + TRAILER_LEN) as u64;
+        if described != u128::from(actual) {
+            return Err(BackupError::SizeMismatch {
+                path: self.path.to_path_buf(),
+                described,
+                actual,
+            });
         }
+        // The file holds every chunk's bytes, so this is bounded by the file's size.
         let mut chunks = Vec::with_capacity(chunk_count);
-        for (j, &length) in lengths.iter().enumerate() {
-            let j = j as u32;
+        for j in 0..chunk_count as u32 {
+            let length = plaintext_len(u64::from(j));
             let index = self.u32("chunk index")?;
             if index != j {
                 return self.invalid(format!("chunk {j} carries index {index}"));

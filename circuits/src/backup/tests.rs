@@ -266,12 +266,119 @@ fn inconsistent_headers_are_refused() {
     edit(14, &[1], "reserved");
     edit(16, &3u32.to_be_bytes(), "not a power of two");
     edit(20, &4u32.to_be_bytes(), "4 chunks cannot hold 5 records");
-    edit(24, &6u64.to_be_bytes(), "header describes");
     edit(24, &0u64.to_be_bytes(), "record count is zero");
     edit(32, &[1], "expected backup id");
     edit(140, &1u32.to_be_bytes(), "chunk 0 carries index 1");
     edit(144 + 15, &[9], "chunk 0 has nonce");
     edit(160, &5u32.to_be_bytes(), "chunk 0 has plaintext length 5");
+    // 6 records still make 3 chunks of 2, but a last chunk of 4 elements, not 2: a
+    // ciphertext of 7 elements, not 4.
+    let mut t = bytes.clone();
+    t[24..32].copy_from_slice(&6u64.to_be_bytes());
+    reseal(&mut t);
+    let err = Backup::from_bytes(&t, p()).unwrap_err();
+    let n = bytes.len() as u64;
+    assert!(
+        matches!(err, BackupError::SizeMismatch { described, actual, .. }
+            if described == u128::from(n) + 96 && actual == n),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "dir/b.zkb: invalid backup: the header describes a file of {} bytes, the file has {n}",
+            n + 96
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn described_length_is_the_encoded_length() {
+    let k = key(6);
+    for (arity, n, chunk_size) in [(1, 1, 1), (3, 7, 4), (16, 9, 8), (2, 8, 8), (5, 3, 1)] {
+        let b = Backup::create(
+            &records(arity, &fields(n * arity, n as u64)),
+            RecordFormat::Csv,
+            &k,
+            chunk_size,
+        )
+        .unwrap();
+        assert_eq!(
+            described_file_len(n as u64, chunk_size as u64, arity as u64),
+            b.encoded_len() as u128
+        );
+    }
+    // The largest header: 2^32 − 1 chunks of 2^31 records of arity 16 (about 2^68 bytes)
+    // does not overflow.
+    let records = (u64::from(u32::MAX)) << 31;
+    let len = described_file_len(records, 1 << 31, 16);
+    assert!(len > 1 << 68, "{len}");
+}
+
+/// A file whose stored chunk commitment or `C` is wrong (trailer re-hashed) is refused by
+/// restore with the error inspect gives, before any decryption: the ciphertext is intact,
+/// so the old restore (which skipped the check) returned the records.
+#[test]
+fn restore_runs_the_commitment_check() {
+    let (b, k, _) = small(RecordFormat::Csv);
+    let bytes = b.to_bytes();
+    let chunk1_commitment = HEADER_LEN + (CHUNK_PREFIX_LEN + 8 * 32) * 2 - 32;
+    for (offset, what) in [
+        (chunk1_commitment, "the commitment of chunk 1"),
+        (108, "the backup commitment"),
+    ] {
+        let mut t = bytes.clone();
+        t[offset + 31] ^= 1;
+        reseal(&mut t);
+        let read = Backup::from_bytes(&t, p()).unwrap();
+        let inspected = read.verify_commitments(p()).unwrap_err();
+        let err = read.restore_named(&k, p()).unwrap_err();
+        match &err {
+            BackupError::CommitmentMismatch { what: w, .. } => assert_eq!(w, what),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(err.to_string(), inspected.to_string());
+        // Even with a wrong key, the commitments are step 4, before the key's step 5.
+        assert!(matches!(
+            read.restore_named(&key(99), p()),
+            Err(BackupError::CommitmentMismatch { .. })
+        ));
+    }
+}
+
+/// The records-format byte is information only: flipping it (trailer re-hashed) changes
+/// nothing restore returns.
+#[test]
+fn format_byte_does_not_change_what_restore_returns() {
+    let (b, k, f) = small(RecordFormat::Csv);
+    let mut t = b.to_bytes();
+    t[12] = format_code(RecordFormat::JsonLines);
+    reseal(&mut t);
+    let read = Backup::from_bytes(&t, p()).unwrap();
+    assert_eq!(read.header().format, RecordFormat::JsonLines);
+    assert_eq!(read.restore(&k).unwrap().fields(), f);
+}
+
+/// Records regrouped under another arity (arity 2 in chunks of 2 read as arity 1 in chunks
+/// of 4: every length and the file size unchanged, trailer re-hashed) decrypt, but `R`
+/// refuses them.
+#[test]
+fn regrouped_records_are_refused_by_the_root() {
+    let k = key(7);
+    let f = fields(4 * 2, 8);
+    let b = Backup::create(&records(2, &f), RecordFormat::Csv, &k, 2).unwrap();
+    let mut t = b.to_bytes();
+    t[13] = 1;
+    t[16..20].copy_from_slice(&4u32.to_be_bytes());
+    t[24..32].copy_from_slice(&8u64.to_be_bytes());
+    reseal(&mut t);
+    let read = Backup::from_bytes(&t, p()).unwrap();
+    read.verify_commitments(p()).unwrap();
+    let err = read.restore_named(&k, p()).unwrap_err();
+    assert!(
+        matches!(err, BackupError::StateRootMismatch { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -286,10 +393,32 @@ fn wrong_key_is_refused_before_decrypting() {
 fn altered_ciphertext_or_root_fail_restore() {
     let (b, k, _) = small(RecordFormat::Csv);
     let bytes = b.to_bytes();
-    // A resealed ciphertext element: the tag check fails.
+    // A resealed ciphertext element, with its chunk commitment and C recomputed so that the
+    // commitment check passes: the tag check fails.
     let mut t = bytes.clone();
     t[HEADER_LEN + CHUNK_PREFIX_LEN + 31] ^= 1;
+    let mut chunks = Backup::from_bytes(
+        &{
+            let mut u = t.clone();
+            reseal(&mut u);
+            u
+        },
+        p(),
+    )
+    .unwrap()
+    .chunks()
+    .to_vec();
+    chunks[0].commitment = ciphertext_commitment(&chunks[0].ciphertext);
+    let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
+    let chunk0_commitment = HEADER_LEN + CHUNK_PREFIX_LEN + 7 * 32;
+    t[chunk0_commitment..chunk0_commitment + 32]
+        .copy_from_slice(&element_bytes(&chunks[0].commitment));
+    t[108..140].copy_from_slice(&element_bytes(&backup_commitment(&commitments)));
     reseal(&mut t);
+    Backup::from_bytes(&t, p())
+        .unwrap()
+        .verify_commitments(p())
+        .unwrap();
     let err = Backup::from_bytes(&t, p())
         .unwrap()
         .restore_named(&k, p())

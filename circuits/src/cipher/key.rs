@@ -13,8 +13,9 @@
 //! ```json
 //! {"version":1,"key":["<decimal k0>","<decimal k1>"],"commitment":"0x<64 hex digits of K>"}
 //! ```
-//! Reading checks the version, that each element is a canonical decimal (no sign, no
-//! leading zeros, below the field modulus) and that the commitment matches the key.
+//! Reading checks the size (at most [`MAX_KEY_FILE_LEN`] bytes, before reading), the
+//! version, that each element is a canonical decimal (no sign, no leading zeros, below the
+//! field modulus) and that the commitment matches the key.
 
 use crate::backup::write_new_file;
 use crate::field::to_hex;
@@ -24,12 +25,17 @@ use ark_ff::{PrimeField, UniformRand};
 use num_bigint::BigUint;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The key file version this code writes and reads.
 pub const KEY_FILE_VERSION: u64 = 1;
+
+/// The largest key file [`Key::read`] reads. A key file is one line of under 200 bytes; the
+/// margin allows for whitespace and line ends added by an editor.
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
 /// `zkbackup/key/v1` as a big-endian integer: the first input of the key commitment.
 pub fn key_commitment_domain() -> Fr {
@@ -91,6 +97,17 @@ pub enum KeyFileError {
         path: PathBuf,
         /// The version found.
         found: u64,
+    },
+    /// The file is larger than any key file (a key file is under 200 bytes): refused before
+    /// it is read into memory.
+    #[error(
+        "{path}: {len} bytes, too large for a zkbackup key file (at most {MAX_KEY_FILE_LEN} bytes)"
+    )]
+    TooLarge {
+        /// The key file.
+        path: PathBuf,
+        /// Its length, or the bytes read before giving up.
+        len: u64,
     },
     /// The stored commitment is not the commitment of the stored key.
     #[error("{path}: the commitment {found} does not match the key (its commitment is {expected}); the file is damaged")]
@@ -205,12 +222,32 @@ impl Key {
         result
     }
 
-    /// Reads and validates a key file.
+    /// Reads and validates a key file. A file over [`MAX_KEY_FILE_LEN`] bytes is refused
+    /// without being read whole (so a wrong path, even `/dev/zero`, costs no memory).
     pub fn read(path: &Path) -> Result<Self, KeyFileError> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyFileError::Io {
+        let io = |source| KeyFileError::Io {
             path: path.to_path_buf(),
             source,
-        })?);
+        };
+        let too_large = |len| KeyFileError::TooLarge {
+            path: path.to_path_buf(),
+            len,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len > MAX_KEY_FILE_LEN {
+            return Err(too_large(len));
+        }
+        // The length may be 0 for a device or a pipe, or change while reading: read at most
+        // one byte past the limit to tell, into a buffer that never reallocates (so no copy
+        // of the key is left unwiped).
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
+        file.take(MAX_KEY_FILE_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+            return Err(too_large(bytes.len() as u64));
+        }
         let text = std::str::from_utf8(&bytes).map_err(|_| KeyFileError::Invalid {
             path: path.to_path_buf(),
             problem: "not UTF-8 text".into(),
