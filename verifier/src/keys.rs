@@ -40,6 +40,22 @@ pub enum KeyError {
         /// arkworks' reason.
         source: SerializationError,
     },
+    /// The key's count of `gamma_abc_g1` points needs more bytes than the file has: refused
+    /// before anything is allocated for them.
+    #[error(
+        "{} declares {declared} gamma_abc_g1 points, {needed} bytes of key, but has {actual} bytes",
+        path.display()
+    )]
+    Length {
+        /// The key file.
+        path: PathBuf,
+        /// The count in the file.
+        declared: u64,
+        /// The bytes a key with that many points takes.
+        needed: u128,
+        /// The file's length.
+        actual: usize,
+    },
     /// Bytes after a complete key.
     #[error("{} has {extra} bytes after the verifying key", path.display())]
     TrailingBytes {
@@ -58,12 +74,32 @@ pub fn verifying_key_to_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
     bytes
 }
 
+/// Bytes of a compressed G1 point.
+const G1_LEN: usize = 32;
+/// Bytes of a compressed G2 point.
+const G2_LEN: usize = 64;
+/// Where the `gamma_abc_g1` count sits: after `alpha_g1`, `beta_g2`, `gamma_g2`, `delta_g2`.
+const COUNT_OFFSET: usize = G1_LEN + 3 * G2_LEN;
+
 /// Parses a compressed verifying key, validating every point; `path` names the source in
-/// errors.
+/// errors. The `gamma_abc_g1` count (a little-endian u64) is checked against the bytes
+/// present before the points are read.
 pub fn verifying_key_from_bytes(
     bytes: &[u8],
     path: &Path,
 ) -> Result<VerifyingKey<Bn254>, KeyError> {
+    if let Some(count) = bytes.get(COUNT_OFFSET..COUNT_OFFSET + 8) {
+        let declared = u64::from_le_bytes(count.try_into().expect("8 bytes"));
+        let needed = (COUNT_OFFSET + 8) as u128 + u128::from(declared) * G1_LEN as u128;
+        if needed > bytes.len() as u128 {
+            return Err(KeyError::Length {
+                path: path.to_path_buf(),
+                declared,
+                needed,
+                actual: bytes.len(),
+            });
+        }
+    }
     let mut reader = bytes;
     let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut reader).map_err(|source| {
         KeyError::Invalid {

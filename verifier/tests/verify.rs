@@ -715,6 +715,11 @@ fn verifying_key_files() {
 
     let bytes = verifying_key_to_bytes(&f.vk);
     let truncated = verifying_key_from_bytes(&bytes[..bytes.len() - 1], &path);
+    assert!(matches!(
+        truncated,
+        Err(KeyError::Length { declared: 6, .. })
+    ));
+    let truncated = verifying_key_from_bytes(&bytes[..100], &path);
     assert!(matches!(truncated, Err(KeyError::Invalid { .. })));
     let mut longer = bytes.clone();
     longer.push(0);
