@@ -12,6 +12,7 @@
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use rand::{rngs::StdRng, SeedableRng};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -338,8 +339,20 @@ fn assert_refused_or_same(file: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `cases` cases per property, failures saved to (and replayed from) the committed
+/// `proptest-regressions/parsers.txt` of this crate.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/parsers.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// Random bytes, with or without the magic and a valid trailer, are refused.
     #[test]
@@ -455,7 +468,7 @@ fn key_text_mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// Random text is refused.
     #[test]
@@ -538,7 +551,7 @@ fn record_text_mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// Random bytes and random record-like text never panic the parsers.
     #[test]

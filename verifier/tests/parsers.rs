@@ -10,6 +10,7 @@ mod common;
 use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 use std::sync::OnceLock;
 use zkbackup_verifier::keys::{verifying_key_from_bytes, verifying_key_to_bytes};
@@ -97,8 +98,20 @@ fn assert_bundle_consistent(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `cases` cases per property, failures saved to (and replayed from) the committed
+/// `proptest-regressions/parsers.txt` of this crate.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/parsers.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(config(128))]
 
     /// Random text and random JSON-like text are refused.
     #[test]
@@ -194,7 +207,7 @@ proptest! {
 
 proptest! {
     // Each case runs a (toy) Groth16 setup.
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(config(12))]
 
     /// Honest bundles round-trip through their text.
     #[test]
