@@ -765,7 +765,9 @@ impl<'a> Parser<'a> {
         if chunk_size == 0 || !chunk_size.is_power_of_two() {
             return self.invalid(format!("chunk size {chunk_size} is not a power of two"));
         }
-        if chunk_size.saturating_mul(arity) > u32::MAX as usize {
+        // In u64: a usize product saturates at u32::MAX on 32-bit targets (wasm) and would
+        // pass.
+        if chunk_size as u64 * arity as u64 > u64::from(u32::MAX) {
             return self.invalid(format!("chunk size {chunk_size} is too large"));
         }
         let chunk_count = self.u32("chunk count")? as usize;

@@ -265,6 +265,11 @@ fn inconsistent_headers_are_refused() {
     edit(13, &[17], "arity 17");
     edit(14, &[1], "reserved");
     edit(16, &3u32.to_be_bytes(), "not a power of two");
+    edit(
+        16,
+        &(1u32 << 31).to_be_bytes(),
+        "chunk size 2147483648 is too large",
+    );
     edit(20, &4u32.to_be_bytes(), "4 chunks cannot hold 5 records");
     edit(24, &0u64.to_be_bytes(), "record count is zero");
     edit(32, &[1], "expected backup id");
