@@ -438,6 +438,7 @@ fn says_its_cause_once(stderr: &str) {
 fn errors_say_their_cause_once() {
     let w = World::new();
     let missing = s(&w.p("missing")).to_string();
+    let missing_csv = s(&w.p("missing.csv")).to_string();
     let key = s(&w.p("key.json")).to_string();
     let backup = s(&w.p("backup.zkb")).to_string();
     let out = s(&w.p("out.csv")).to_string();
@@ -446,7 +447,7 @@ fn errors_say_their_cause_once() {
         vec!["check", &missing],
         vec!["restore", &missing, "--key", &key, "--out", &out],
         vec!["restore", &backup, "--key", &missing, "--out", &out],
-        vec!["backup", "--records", &missing, "--key", &key, "--out", &out],
+        vec!["backup", "--records", &missing_csv, "--key", &key, "--out", &out],
         vec![
             "export-snarkjs",
             "--bundle",
@@ -472,4 +473,23 @@ fn errors_say_their_cause_once() {
         );
         says_its_cause_once(&stderr);
     }
+    // A parse error (serde_json's message, once), and a missing directory (no temporary path).
+    let records = s(&w.p("records.csv")).to_string();
+    let err = fails(
+        &[
+            "export-snarkjs",
+            "--bundle",
+            &records,
+            "--vk",
+            &records,
+            "--out",
+            s(&w.p("snarkjs")),
+        ],
+        2,
+    );
+    assert_eq!(err.matches("trailing characters").count(), 1, "{err}");
+    says_its_cause_once(&err);
+    let err = fails(&["keygen", "--out", s(&w.p("nodir/k.json"))], 2);
+    assert!(!err.contains("zkbackup-tmp") && !err.contains("at path"), "{err}");
+    says_its_cause_once(&err);
 }
