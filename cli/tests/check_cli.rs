@@ -106,7 +106,10 @@ fn check_passes_a_good_backup_step_by_step_and_writes_nothing() {
     for (line, step) in steps.iter().zip(["integrity", "structure", "commitments"]) {
         assert!(line.starts_with(&format!("✓ {step}")), "{out}");
     }
-    assert!(steps[1].contains("9 records of arity 2 in 3 chunks of 4"), "{out}");
+    assert!(
+        steps[1].contains("9 records of arity 2 in 3 chunks of 4"),
+        "{out}"
+    );
     assert!(steps[3].contains("give --key"), "{out}");
 
     let out = ok(&["check", s(&w.p("backup.zkb")), "--key", s(&w.p("key.json"))]);
@@ -117,7 +120,14 @@ fn check_passes_a_good_backup_step_by_step_and_writes_nothing() {
         .collect();
     assert_eq!(
         names,
-        ["integrity", "structure", "commitments", "key", "decrypt", "re-root"],
+        [
+            "integrity",
+            "structure",
+            "commitments",
+            "key",
+            "decrypt",
+            "re-root"
+        ],
         "{out}"
     );
     assert!(out.contains(&root(&w)), "{out}");
@@ -135,7 +145,11 @@ fn check_passes_a_good_backup_step_by_step_and_writes_nothing() {
     assert_eq!(v["decrypted"], true);
     assert_eq!(v["error"], Value::Null);
     assert_eq!(v["steps"].as_array().unwrap().len(), 6);
-    assert!(v["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true));
+    assert!(v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["ok"] == true));
     assert_eq!(v["backup"]["records"], 9);
     assert_eq!(v["backup"]["root"], root(&w).as_str());
     assert_eq!(w.files(), before, "check wrote nothing");
@@ -183,7 +197,9 @@ fn check_fails_with_exit_1_at_the_step_that_finds_the_problem() {
     assert!(line.contains("SHA-256"), "{line}");
 
     // Structure: a chunk count that does not fit the file, trailer re-sealed.
-    let bad = w.edited("structure.zkb", |b| b[CHUNK_COUNT_AT..CHUNK_COUNT_AT + 4].copy_from_slice(&5u32.to_be_bytes()));
+    let bad = w.edited("structure.zkb", |b| {
+        b[CHUNK_COUNT_AT..CHUNK_COUNT_AT + 4].copy_from_slice(&5u32.to_be_bytes())
+    });
     check_fails_at(&w, &bad, "structure");
 
     // The first chunk's stored commitment altered, trailer re-sealed.
@@ -275,7 +291,9 @@ fn restore_takes_its_format_from_the_user_not_from_the_header() {
         assert_eq!(std::fs::read_to_string(&out).unwrap(), jsonl, "{name}");
         // --format wins over the extension.
         let out = w.p(&format!("{name}-really-jsonl.csv"));
-        assert!(restore(&backup, s(&out), &["--format", "jsonl"]).status.success());
+        assert!(restore(&backup, s(&out), &["--format", "jsonl"])
+            .status
+            .success());
         assert_eq!(std::fs::read_to_string(&out).unwrap(), jsonl, "{name}");
         // stdout: CSV unless --format, and nothing but the records.
         let o = restore(&backup, "-", &[]);
@@ -291,7 +309,10 @@ fn restore_takes_its_format_from_the_user_not_from_the_header() {
     let o = restore(&w.p("backup.zkb"), s(&w.p("restored.txt")), &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
-    assert!(err.contains("restored.txt") && err.contains("--format"), "{err}");
+    assert!(
+        err.contains("restored.txt") && err.contains("--format"),
+        "{err}"
+    );
     // --json and --out - both want stdout.
     let o = restore(&w.p("backup.zkb"), "-", &["--json"]);
     assert_eq!(o.status.code(), Some(2));
@@ -447,7 +468,15 @@ fn errors_say_their_cause_once() {
         vec!["check", &missing],
         vec!["restore", &missing, "--key", &key, "--out", &out],
         vec!["restore", &backup, "--key", &missing, "--out", &out],
-        vec!["backup", "--records", &missing_csv, "--key", &key, "--out", &out],
+        vec![
+            "backup",
+            "--records",
+            &missing_csv,
+            "--key",
+            &key,
+            "--out",
+            &out,
+        ],
         vec![
             "export-snarkjs",
             "--bundle",
@@ -490,6 +519,9 @@ fn errors_say_their_cause_once() {
     assert_eq!(err.matches("trailing characters").count(), 1, "{err}");
     says_its_cause_once(&err);
     let err = fails(&["keygen", "--out", s(&w.p("nodir/k.json"))], 2);
-    assert!(!err.contains("zkbackup-tmp") && !err.contains("at path"), "{err}");
+    assert!(
+        !err.contains("zkbackup-tmp") && !err.contains("at path"),
+        "{err}"
+    );
     says_its_cause_once(&err);
 }

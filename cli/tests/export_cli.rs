@@ -100,7 +100,15 @@ fn demo_step_times_add_up_to_the_total() {
 
 #[test]
 fn demo_prints_each_step_time_in_its_text_report() {
-    let out = ok(&["demo", "--records", "2", "--chunk-size", "1", "--arity", "1"]);
+    let out = ok(&[
+        "demo",
+        "--records",
+        "2",
+        "--chunk-size",
+        "1",
+        "--arity",
+        "1",
+    ]);
     let steps: Vec<&str> = out.lines().filter(|l| l.contains('✓')).collect();
     assert_eq!(steps.len(), 11, "{out}");
     for line in steps {
@@ -120,7 +128,10 @@ fn export_snarkjs_refuses_a_setup_directory_and_changes_nothing() {
     let d = demo();
     let keys = d.dir.join("keys");
     let before = snapshot(&d.dir);
-    assert!(before.keys().any(|p| p.starts_with(&keys)), "the setup wrote its keys");
+    assert!(
+        before.keys().any(|p| p.starts_with(&keys)),
+        "the setup wrote its keys"
+    );
     let bundle = d.dir.join("bundle.json");
     let export = |out: &Path| {
         fails(
@@ -144,12 +155,18 @@ fn export_snarkjs_refuses_a_setup_directory_and_changes_nothing() {
     // A file where the directory should go.
     let err = export(&bundle);
     assert!(
-        err.contains(&format!("{}: exists and is not a directory", bundle.display())),
+        err.contains(&format!(
+            "{}: exists and is not a directory",
+            bundle.display()
+        )),
         "{err}"
     );
     // A missing parent is named.
     let err = export(&d.dir.join("nope/snarkjs"));
-    assert!(err.contains("nope") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("nope") && err.contains("does not exist"),
+        "{err}"
+    );
     assert_eq!(snapshot(&d.dir), before, "nothing changed");
     assert!(leftovers(&d.dir).is_empty());
 }

@@ -109,7 +109,9 @@ impl Report {
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     // Unreadable inputs are usage errors (exit 2), found before any work.
     let bytes = std::fs::read(&args.backup)
-        .map_err(|e| anyhow::Error::new(e).context(format!("cannot read {}", args.backup.display())))
+        .map_err(|e| {
+            anyhow::Error::new(e).context(format!("cannot read {}", args.backup.display()))
+        })
         .input_error()?;
     let key = args
         .key
@@ -218,7 +220,9 @@ fn checks(
     let restored = backup.restore_named(key, path);
     let (decrypted, root_error) = match restored {
         Ok(records) => (Ok(records.len()), None),
-        Err(e @ BackupError::StateRootMismatch { .. }) => (Ok(backup.header().records as usize), Some(e)),
+        Err(e @ BackupError::StateRootMismatch { .. }) => {
+            (Ok(backup.header().records as usize), Some(e))
+        }
         Err(e) => (Err(e), None),
     };
     let decrypted = report.step("decrypt", || {
@@ -234,7 +238,10 @@ fn checks(
     if decrypted.is_some() {
         report.step("re-root", || match root_error {
             Some(e) => Err(e.into()),
-            None => Ok(((), format!("the records' root is R = {}", to_hex(&backup.root())))),
+            None => Ok((
+                (),
+                format!("the records' root is R = {}", to_hex(&backup.root())),
+            )),
         })?;
     }
     Ok(Some(backup))

@@ -185,7 +185,11 @@ fn print_report(
     )?;
     for s in &report.steps {
         let mark = if s.passed { "✓" } else { "✗" };
-        writeln!(out, "  {mark} {:<28} {:>7.2} s  {}", s.name, s.secs, s.detail)?;
+        writeln!(
+            out,
+            "  {mark} {:<28} {:>7.2} s  {}",
+            s.name, s.secs, s.detail
+        )?;
     }
     writeln!(out, "  total {total_secs:.2} s")?;
     if let Some(d) = &args.dir {

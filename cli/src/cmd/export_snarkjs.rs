@@ -110,15 +110,16 @@ fn export(
         .tempdir_in(parent)
         .map_err(|e| std::io::Error::from(e.kind()))
         .with_context(|| format!("cannot create {}", out.display()))?;
-    let written = zkbackup_verifier::snarkjs::export_bundle(bundle, vk, staging.path())
-        .map_err(|e| match e {
+    let written = zkbackup_verifier::snarkjs::export_bundle(bundle, vk, staging.path()).map_err(
+        |e| match e {
             // Name the file by where it was going, not by the staging directory.
             SnarkjsError::Write { path, source } => anyhow::Error::new(source).context(format!(
                 "cannot write {}",
                 out.join(path.file_name().unwrap_or_default()).display()
             )),
             other => anyhow::Error::new(other),
-        })?;
+        },
+    )?;
     std::fs::rename(staging.path(), out).map_err(|e| {
         if out.is_dir() {
             bad_input(format!(
