@@ -9,10 +9,12 @@
 //! - `0`: success.
 //! - `1`: a failure that is not the input's fault (e.g. a proof that does not verify, a
 //!   write that fails).
-//! - `2`: bad input or usage: an invalid or unreadable input file, a bad argument. Clap's
-//!   own usage errors exit 2 as well. A command marks such errors by wrapping them in
+//! - `2`: bad input or usage: an invalid or unreadable input file, a bad argument, an
+//!   output whose directory does not exist. Clap's own usage errors exit 2 as well. A command marks such errors by wrapping them in
 //!   [`error::InputError`] (`result.input_error()?` or [`error::bad_input`]); `main` finds
 //!   the mark anywhere in the error chain (see [`error::exit_code`]).
+//!
+//! A reader that closes stdout early (`| head`) is not an error: exit 0, nothing printed.
 //!
 //! Errors are printed to stderr as `error: ` followed by the error and its causes. Logs go
 //! to stderr through `tracing`, filtered by `RUST_LOG` (default `warn`, i.e. quiet).
@@ -39,6 +41,7 @@ enum Command {
     Keygen(cmd::keygen::KeygenArgs),
     Backup(cmd::backup::BackupArgs),
     Inspect(cmd::inspect::InspectArgs),
+    Check(cmd::check::CheckArgs),
     Restore(cmd::restore::RestoreArgs),
     Setup(cmd::setup::SetupArgs),
     Prove(cmd::prove::ProveArgs),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Backup(args) => cmd::backup::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::Restore(args) => cmd::restore::run(args),
         Command::Setup(args) => cmd::setup::run(args),
         Command::Prove(args) => cmd::prove::run(args),

@@ -116,8 +116,8 @@ fn round_trips_byte_for_byte_arity_1_4_16_at_1_2k_2k_plus_1() {
                 assert_eq!(lines.len(), 2, "{stdout}");
                 assert_eq!(lines[0], format!("root {root}"));
                 assert!(lines[1].starts_with("commitment 0x") && lines[1].len() == 77);
-                // Restoring to a neutral name still writes the original format.
-                let restored = setup.path(&format!("{name}.restored"));
+                // Restoring to a file named like the input writes the input's format.
+                let restored = setup.path(&format!("restored-{name}"));
                 let out = ok(&[
                     "restore",
                     s(&backup),

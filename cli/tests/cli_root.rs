@@ -227,3 +227,18 @@ fn usage_errors_exit_2() {
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("root"));
 }
+
+#[test]
+fn json_prints_one_object_with_the_tree_size() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/records.csv");
+    let plain = root_of(&sample, &[]);
+    let out = root_of(&sample, &["--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(v["root"].as_str().unwrap(), text(&plain.stdout).trim());
+    assert_eq!(v["records"], 10);
+    assert_eq!(v["arity"], 4);
+    assert_eq!(v["file"], sample.to_str().unwrap());
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+}

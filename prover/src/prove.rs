@@ -22,7 +22,7 @@ use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkPublic, ChunkShap
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
     /// Constraint synthesis failed (a bug, or a witness that does not fit the shape).
-    #[error("constraint synthesis failed: {0}")]
+    #[error("constraint synthesis failed")]
     Synthesis(#[from] SynthesisError),
     /// The witness's shape is not the keys' shape.
     #[error("the chunk has arity {got_arity} and chunk size {got_size}, the keys were made for arity {arity} and chunk size {size}")]

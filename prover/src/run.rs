@@ -32,7 +32,7 @@ pub enum RunError {
     #[error("{0}")]
     Mismatch(String),
     /// A chunk could not be proven.
-    #[error("chunk {chunk}: {source}")]
+    #[error("chunk {chunk}")]
     Chunk {
         /// The chunk index.
         chunk: usize,

@@ -169,7 +169,7 @@ impl fmt::Display for FieldPath {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The file cannot be read.
-    #[error("cannot read bundle {}: {source}", path.display())]
+    #[error("cannot read bundle {}", path.display())]
     Read {
         /// The bundle file.
         path: PathBuf,
@@ -177,7 +177,7 @@ pub enum BundleError {
         source: std::io::Error,
     },
     /// The file cannot be written.
-    #[error("cannot write bundle {}: {source}", path.display())]
+    #[error("cannot write bundle {}", path.display())]
     Write {
         /// The bundle file.
         path: PathBuf,
@@ -185,7 +185,7 @@ pub enum BundleError {
         source: std::io::Error,
     },
     /// Not JSON, or not the bundle's shape (missing, unknown or mistyped fields).
-    #[error("bundle is not valid JSON of the bundle's shape: {0}")]
+    #[error("bundle is not valid JSON of the bundle's shape")]
     Json(#[from] serde_json::Error),
     /// The JSON has no `version` field.
     #[error("bundle has no \"version\" field")]

@@ -13,7 +13,7 @@ use zkbackup_circuits::fs::write_atomic;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The file cannot be read.
-    #[error("cannot read verifying key {}: {source}", path.display())]
+    #[error("cannot read verifying key {}", path.display())]
     Read {
         /// The key file.
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum KeyError {
         source: std::io::Error,
     },
     /// The file cannot be written.
-    #[error("cannot write verifying key {}: {source}", path.display())]
+    #[error("cannot write verifying key {}", path.display())]
     Write {
         /// The key file.
         path: PathBuf,
@@ -31,7 +31,7 @@ pub enum KeyError {
     /// The bytes are not a valid compressed verifying key (truncated, a point off the curve or
     /// outside the subgroup, a non-canonical coordinate).
     #[error(
-        "{} is not a valid BN254 Groth16 verifying key (arkworks compressed form): {source}",
+        "{} is not a valid BN254 Groth16 verifying key (arkworks compressed form)",
         path.display()
     )]
     Invalid {

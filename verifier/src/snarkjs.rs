@@ -19,7 +19,7 @@ use zkbackup_circuits::fs::write_atomic;
 #[derive(Debug, thiserror::Error)]
 pub enum SnarkjsError {
     /// A file cannot be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
@@ -27,7 +27,7 @@ pub enum SnarkjsError {
         source: std::io::Error,
     },
     /// The output directory cannot be created.
-    #[error("cannot create directory {}: {source}", path.display())]
+    #[error("cannot create directory {}", path.display())]
     CreateDir {
         /// The directory.
         path: PathBuf,

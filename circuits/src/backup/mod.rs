@@ -135,7 +135,7 @@ impl fmt::Display for IntegrityProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// Reading or writing failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The backup file.
         path: PathBuf,
@@ -220,7 +220,7 @@ pub enum BackupError {
         found: String,
     },
     /// A chunk failed to decrypt.
-    #[error("{path}: chunk {index} does not decrypt: {source}")]
+    #[error("{path}: chunk {index} does not decrypt")]
     Decrypt {
         /// The backup file.
         path: PathBuf,

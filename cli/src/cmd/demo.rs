@@ -10,6 +10,7 @@ use ark_ff::UniformRand;
 use clap::Args;
 use rand::rngs::{OsRng, StdRng};
 use rand::SeedableRng;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use zkbackup_chain::{EmbeddedChain, GateConfig, GateFlow};
@@ -42,35 +43,66 @@ pub struct DemoArgs {
     /// Chunks proven at once; default: the number of CPUs.
     #[arg(long)]
     jobs: Option<usize>,
+    /// Print the report as one JSON object on stdout (each step with its time in seconds).
+    #[arg(long)]
+    json: bool,
+}
+
+/// One finished step: its name, whether it passed, what it did (or why it failed), and
+/// its wall-clock time.
+struct StepResult {
+    name: String,
+    passed: bool,
+    detail: String,
+    secs: f64,
 }
 
 struct Report {
-    steps: Vec<(String, bool, String)>,
+    steps: Vec<StepResult>,
 }
 
 impl Report {
+    /// Runs a step under a spinner; see [`Report::timed`].
     fn step<T>(
         &mut self,
         name: &str,
         f: impl FnOnce() -> anyhow::Result<(T, String)>,
     ) -> anyhow::Result<T> {
         let bar = progress::spinner(name);
+        self.timed(name, || {
+            let result = f();
+            bar.finish_and_clear();
+            result
+        })
+    }
+
+    /// Runs a step and records its time. All of a step's work must happen inside `f`: a
+    /// step whose work ran before the call would show a time of 0 (as proving once did).
+    fn timed<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> anyhow::Result<(T, String)>,
+    ) -> anyhow::Result<T> {
         let start = Instant::now();
         let result = f();
-        bar.finish_and_clear();
         let secs = start.elapsed().as_secs_f64();
-        match result {
+        let (passed, detail, value) = match result {
             Ok((value, detail)) => {
-                eprintln!("✓ {name} ({secs:.1} s) {detail}");
-                self.steps.push((name.into(), true, detail));
-                Ok(value)
+                eprintln!("✓ {name} ({secs:.2} s) {detail}");
+                (true, detail, Ok(value))
             }
             Err(e) => {
-                eprintln!("✗ {name} ({secs:.1} s): {e:#}");
-                self.steps.push((name.into(), false, format!("{e:#}")));
-                Err(e)
+                eprintln!("✗ {name} ({secs:.2} s): {e:#}");
+                (false, format!("{e:#}"), Err(e))
             }
-        }
+        };
+        self.steps.push(StepResult {
+            name: name.into(),
+            passed,
+            detail,
+            secs,
+        });
+        value
     }
 }
 
@@ -106,24 +138,64 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut report = Report { steps: Vec::new() };
     let total = Instant::now();
     let result = demo(&args, shape, &dir, jobs, &mut report);
-    let ok = result.is_ok() && report.steps.iter().all(|s| s.1);
-    println!();
-    println!(
-        "zkbackup demo — {} records of arity {}, chunks of {}",
-        args.records, args.arity, args.chunk_size
-    );
-    for (name, passed, detail) in &report.steps {
-        println!("  {} {name:<28} {detail}", if *passed { "✓" } else { "✗" });
-    }
-    println!("  total {:.1} s", total.elapsed().as_secs_f64());
-    if let Some(d) = &args.dir {
-        println!("  files kept in {}", d.display());
-    }
+    let total_secs = total.elapsed().as_secs_f64();
+    let ok = result.is_ok() && report.steps.iter().all(|s| s.passed);
+    crate::error::stdout(print_report(&args, &report, total_secs, ok))?;
     match result {
         Ok(()) if ok => Ok(()),
         Ok(()) => Err(anyhow!("a demo step failed")),
         Err(e) => Err(e.context("the demo stopped")),
     }
+}
+
+/// The report on stdout: a line per step with its time, or one JSON object.
+fn print_report(
+    args: &DemoArgs,
+    report: &Report,
+    total_secs: f64,
+    ok: bool,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let steps: Vec<serde_json::Value> = report
+            .steps
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "step": s.name, "ok": s.passed, "secs": s.secs, "detail": s.detail,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "ok": ok,
+            "records": args.records,
+            "arity": args.arity,
+            "chunk_size": args.chunk_size,
+            "steps": steps,
+            "total_secs": total_secs,
+            "dir": args.dir.as_ref().map(|d| d.display().to_string()),
+        });
+        return writeln!(out, "{value}");
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "zkbackup demo — {} records of arity {}, chunks of {}",
+        args.records, args.arity, args.chunk_size
+    )?;
+    for s in &report.steps {
+        let mark = if s.passed { "✓" } else { "✗" };
+        writeln!(
+            out,
+            "  {mark} {:<28} {:>7.2} s  {}",
+            s.name, s.secs, s.detail
+        )?;
+    }
+    writeln!(out, "  total {total_secs:.2} s")?;
+    if let Some(d) = &args.dir {
+        writeln!(out, "  files kept in {}", d.display())?;
+    }
+    Ok(())
 }
 
 fn demo(
@@ -211,11 +283,12 @@ fn demo(
         Ok((backup, detail))
     })?;
 
-    let prover = keys.prover()?;
     let bundle_path = dir.join("bundle.json");
-    let prove_secs;
-    let bundle = {
+    // Timed as a whole (preparing the prover included) and with its own progress bar, not
+    // the step spinner.
+    let bundle = report.timed("prove (parallel)", || {
         let start = Instant::now();
+        let prover = keys.prover()?;
         let bar = progress::bar(backup.chunks().len() as u64, "proving");
         let job = ProveJob {
             backup: &backup,
@@ -228,21 +301,18 @@ fn demo(
         };
         let result = job.run(&|done, _| bar.set_position(done as u64));
         bar.finish_and_clear();
-        prove_secs = start.elapsed().as_secs_f64();
-        report.step("prove (parallel)", || {
-            let (bundle, r) = result?;
-            Ok((
-                bundle,
-                format!(
-                    "{} chunks in {:.1} s, {} jobs, {:.1} records/s",
-                    r.chunks,
-                    prove_secs,
-                    jobs,
-                    args.records as f64 / prove_secs
-                ),
-            ))
-        })?
-    };
+        let (bundle, r) = result?;
+        let secs = start.elapsed().as_secs_f64();
+        Ok((
+            bundle,
+            format!(
+                "{} chunks, {} jobs, {:.1} records/s",
+                r.chunks,
+                jobs,
+                args.records as f64 / secs
+            ),
+        ))
+    })?;
 
     report.step("verify off chain", || {
         let start = Instant::now();

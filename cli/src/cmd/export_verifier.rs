@@ -2,9 +2,11 @@
 //! embedded as constants.
 
 use crate::cmd::verify::read_vk;
-use crate::error::bad_input;
+use crate::error::{bad_input, InputResultExt};
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Write a standalone Solidity Groth16 verifier for a verifying key (EIP-196/197
@@ -15,9 +17,12 @@ pub struct ExportVerifierArgs {
     /// The verifying key: vk.bin, or the key directory holding it.
     #[arg(long, value_name = "VK")]
     vk: PathBuf,
-    /// The Solidity file to write; must not exist.
+    /// The Solidity file to write; must not exist (its directory must).
     #[arg(long, value_name = "Verifier.sol")]
     out: PathBuf,
+    /// Print one JSON object (the file written, the circuit id) on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `zkbackup export-verifier`.
@@ -28,14 +33,23 @@ pub fn run(args: ExportVerifierArgs) -> anyhow::Result<()> {
             args.out.display()
         )));
     }
+    zkbackup_circuits::fs::check_parent_directory(&args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))
+        .input_error()?;
     let vk = read_vk(&args.vk)?;
     let source = zkbackup_chain::render_verifier(&vk).context("rendering the verifier")?;
     zkbackup_circuits::fs::write_atomic(&args.out, |w| w.write_all(source.as_bytes()))
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!(
-        "wrote {} for circuit {}",
-        args.out.display(),
-        zkbackup_verifier::bundle::circuit_id(&vk)
-    );
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let id = zkbackup_verifier::bundle::circuit_id(&vk);
+    if args.json {
+        let value = json!({
+            "out": args.out.display().to_string(),
+            "circuit_id": id,
+            "bytes": source.len(),
+        });
+        crate::error::stdout(writeln!(std::io::stdout().lock(), "{value}"))?;
+    } else {
+        eprintln!("wrote {} for circuit {id}", args.out.display());
+    }
     Ok(())
 }

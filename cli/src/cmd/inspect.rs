@@ -1,7 +1,6 @@
 //! `zkbackup inspect`: a backup's header and chunks, without the key.
 
 use crate::error::InputResultExt;
-use anyhow::Context;
 use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -34,14 +33,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     checked?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if args.json {
-        serde_json::to_writer(&mut out, &to_json(&backup)).context("writing to stdout")?;
-        writeln!(out).context("writing to stdout")?;
+    let written = if args.json {
+        serde_json::to_writer(&mut out, &to_json(&backup))
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
     } else {
-        write_table(&mut out, &args.backup, &backup).context("writing to stdout")?;
-    }
-    out.flush().context("writing to stdout")?;
-    Ok(())
+        write_table(&mut out, &args.backup, &backup)
+    };
+    // A reader that stops early (`| head`) is not an error: see `error::stdout`.
+    crate::error::stdout(written.and_then(|()| out.flush()))
 }
 
 /// The `--json` object.

@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod backup;
 pub mod bench;
+pub mod check;
 pub mod demo;
 pub mod export_snarkjs;
 pub mod export_verifier;
