@@ -212,6 +212,23 @@ fn check_fails_with_exit_1_at_the_step_that_finds_the_problem() {
     let line = check_fails_at(&w, &bad, "commitments");
     assert!(line.contains("backup commitment"), "{line}");
 
+    // `restore` runs the same commitment check: it refuses both files and writes nothing.
+    for (file, problem) in [("chunk.zkb", "commitment of chunk 0"), ("c.zkb", "backup commitment")] {
+        let err = fails(
+            &[
+                "restore",
+                s(&w.p(file)),
+                "--key",
+                s(&w.p("key.json")),
+                "--out",
+                s(&w.p("restored.csv")),
+            ],
+            2,
+        );
+        assert!(err.contains(problem) && err.contains(file), "{err}");
+        assert!(!w.p("restored.csv").exists(), "restore wrote nothing");
+    }
+
     // Another key.
     ok(&["keygen", "--out", s(&w.p("other.json"))]);
     let out = zkbackup(&[
