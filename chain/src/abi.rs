@@ -41,18 +41,26 @@ sol! {
     /// contracts/src/BackupGate.sol
     contract BackupGate {
         constructor(address verifier, address stateSource, uint256 keyCommitment, uint256 chunkSize);
-        event Attested(uint256 indexed root, uint256 indexed commitment, uint256 keyCommitment, uint256 blockNumber);
+        event Attested(uint256 indexed root, uint256 indexed commitment, uint256 indexed backupId, uint256 keyCommitment, uint256 records, uint256 blockNumber);
         error BadShape();
         error BadCount(uint256 index, uint256 count);
         error NonceOutOfRange(uint256 index);
+        error ChunkIndexMismatch(uint256 index, uint256 nonceIndex);
+        error BackupIdMismatch(uint256 index, uint256 backupId, uint256 expected);
         error NotCanonical(uint256 index);
+        error SizeMismatch(uint256 records, uint256 size);
         error RootMismatch(uint256 computed, uint256 current);
-        error AlreadyAttested(uint256 root, uint256 commitment);
+        error AlreadyAttested(uint256 root, uint256 commitment, uint256 backupId);
         error InvalidProofs();
         error BadConfig();
-        function attest(uint256[8][] proofs, uint256[] chunkRoots, uint256[] chunkCommitments, uint256[] nonces, uint256[] counts) external returns (uint256 root, uint256 commitment);
+        function attest(uint256[8][] proofs, uint256[] chunkRoots, uint256[] chunkCommitments, uint256[] nonces, uint256[] counts) external returns (uint256 root, uint256 commitment, uint256 backupId);
         function isFresh(uint256 maxAgeBlocks) external view returns (bool);
-        function lastAttestation() external view returns (uint256, uint256, uint256, uint256);
+        function lastAttestation() external view returns (uint256, uint256, uint256, uint256, uint256, uint256);
+        function lastRoot() external view returns (uint256);
+        function lastCommitment() external view returns (uint256);
+        function lastBlock() external view returns (uint64);
+        function lastSize() external view returns (uint96);
+        function lastBackupId() external view returns (uint96);
         function attested(bytes32 id) external view returns (bool);
         function keyCommitment() external view returns (uint256);
         function chunkSize() external view returns (uint256);

@@ -10,7 +10,7 @@ use crate::artifact::committed;
 use crate::evm::{EmbeddedChain, EvmBackend, Receipt};
 use crate::{ChainError, Result};
 use alloy_primitives::{Address, Bytes, U256};
-use alloy_sol_types::{SolCall, SolConstructor};
+use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, VerifyingKey};
 use zkbackup_circuits::lean_imt;
@@ -36,7 +36,7 @@ pub struct ChunkProof {
     pub chunk_root: Fr,
     /// The chunk's ciphertext commitment.
     pub chunk_commitment: Fr,
-    /// The chunk's encryption nonce (< 2^128).
+    /// The chunk's encryption nonce, `backup_id · 2^32 + j` for chunk `j` (< 2^128).
     pub nonce: Fr,
     /// Records in the chunk.
     pub count: u64,
@@ -75,6 +75,27 @@ impl Attestation {
         lean_imt::root(&c).map_err(|e| ChainError::Input(e.to_string()))
     }
 
+    /// The records the chunks hold (the gate requires the state source's `size()`).
+    pub fn records(&self) -> u64 {
+        self.chunks.iter().map(|c| c.count).sum()
+    }
+
+    /// The backup id: the high 96 bits of chunk 0's nonce. The gate requires every chunk
+    /// `j`'s nonce to be `backup_id · 2^32 + j`; this reads chunk 0 only.
+    ///
+    /// # Errors
+    /// If there are no chunks or chunk 0's nonce is not below 2^128.
+    pub fn backup_id(&self) -> Result<u128> {
+        let first = self
+            .chunks
+            .first()
+            .ok_or_else(|| ChainError::Input("an attestation needs at least one chunk".into()))?;
+        let nonce: u128 = fr_to_u256(first.nonce)
+            .try_into()
+            .map_err(|_| ChainError::Input("chunk 0: the nonce is not below 2^128".into()))?;
+        Ok(nonce >> NONCE_INDEX_BITS)
+    }
+
     /// The gate's `attest` arguments as words.
     pub fn raw(&self) -> RawAttestation {
         RawAttestation {
@@ -92,6 +113,52 @@ impl Attestation {
             nonces: self.chunks.iter().map(|c| fr_to_u256(c.nonce)).collect(),
             counts: self.chunks.iter().map(|c| U256::from(c.count)).collect(),
         }
+    }
+}
+
+/// Low bits of a chunk nonce that hold the chunk index: `nonce = backup_id · 2^32 + j`.
+pub const NONCE_INDEX_BITS: u32 = 32;
+
+/// What the gate recorded for one attestation: its `Attested` event, or `lastAttestation()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttestationRecord {
+    /// The state root R (zero in `lastAttestation()` before any attestation).
+    pub root: Fr,
+    /// The backup commitment C.
+    pub commitment: Fr,
+    /// The key commitment K.
+    pub key_commitment: Fr,
+    /// The backup id (the high 96 bits of every chunk nonce).
+    pub backup_id: u128,
+    /// The records attested (the state source's size at the time).
+    pub records: u64,
+    /// The block of the attestation.
+    pub block: u64,
+}
+
+impl AttestationRecord {
+    /// The `Attested` event among `receipt`'s logs (the last one if several).
+    ///
+    /// # Errors
+    /// If there is none, or its fields are out of range.
+    pub fn from_receipt(receipt: &Receipt) -> Result<Self> {
+        let event = receipt
+            .logs
+            .iter()
+            .rev()
+            .find_map(|log| BackupGate::Attested::decode_log_data(&log.data).ok())
+            .ok_or_else(|| ChainError::Decode {
+                what: "the attest receipt".into(),
+                reason: "no Attested event".into(),
+            })?;
+        Ok(Self {
+            root: fr_of("Attested.root", event.root)?,
+            commitment: fr_of("Attested.commitment", event.commitment)?,
+            key_commitment: fr_of("Attested.keyCommitment", event.keyCommitment)?,
+            backup_id: int_of("Attested.backupId", event.backupId)?,
+            records: int_of("Attested.records", event.records)?,
+            block: int_of("Attested.blockNumber", event.blockNumber)?,
+        })
     }
 }
 
@@ -151,6 +218,13 @@ fn fr_of(what: &str, x: U256) -> Result<Fr> {
     u256_to_fr(x).ok_or_else(|| ChainError::Decode {
         what: what.into(),
         reason: format!("{x} is not a field element"),
+    })
+}
+
+fn int_of<T: TryFrom<U256>>(what: &str, x: U256) -> Result<T> {
+    T::try_from(x).map_err(|_| ChainError::Decode {
+        what: what.into(),
+        reason: format!("{x} is out of range"),
     })
 }
 
@@ -286,7 +360,17 @@ impl<B: EvmBackend> GateFlow<B> {
         fr_of("root", decode::<StateSource::rootCall>("root", &r)?)
     }
 
-    /// Submits an attestation; returns the receipt (its `Attested` log included).
+    /// The state source's current size (its number of leaves).
+    pub fn state_size(&mut self) -> Result<u64> {
+        let r = self.view(
+            self.addresses.state_source,
+            StateSource::sizeCall {}.abi_encode(),
+        )?;
+        int_of("size", decode::<StateSource::sizeCall>("size", &r)?)
+    }
+
+    /// Submits an attestation; returns the receipt (its `Attested` log included, see
+    /// [`AttestationRecord::from_receipt`]).
     pub fn attest(&mut self, attestation: &Attestation) -> Result<Receipt> {
         self.attest_raw(&attestation.raw())
     }
@@ -306,19 +390,21 @@ impl<B: EvmBackend> GateFlow<B> {
         decode::<BackupGate::isFreshCall>("isFresh", &r)
     }
 
-    /// The last attestation `(R, C, K, block)`; R = 0 if none.
-    pub fn last_attestation(&mut self) -> Result<(Fr, Fr, Fr, u64)> {
+    /// The gate's last attestation; its root is zero if there is none.
+    pub fn last_attestation(&mut self) -> Result<AttestationRecord> {
         let r = self.view(
             self.addresses.gate,
             BackupGate::lastAttestationCall {}.abi_encode(),
         )?;
         let v = decode::<BackupGate::lastAttestationCall>("lastAttestation", &r)?;
-        Ok((
-            fr_of("lastAttestation", v._0)?,
-            fr_of("lastAttestation", v._1)?,
-            fr_of("lastAttestation", v._2)?,
-            v._3.saturating_to(),
-        ))
+        Ok(AttestationRecord {
+            root: fr_of("lastAttestation", v._0)?,
+            commitment: fr_of("lastAttestation", v._1)?,
+            key_commitment: fr_of("lastAttestation", v._2)?,
+            block: int_of("lastAttestation", v._3)?,
+            backup_id: int_of("lastAttestation", v._4)?,
+            records: int_of("lastAttestation", v._5)?,
+        })
     }
 
     /// Deposits `wei` into the vault from the sender.

@@ -8,7 +8,7 @@ use ark_bn254::Fr;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{verify_batch_raw, verify_proof_raw, GateFlow};
-use zkbackup_chain::{EmbeddedChain, EvmBackend, GateConfig};
+use zkbackup_chain::{AttestationRecord, EmbeddedChain, EvmBackend, GateConfig};
 use zkbackup_circuits::lean_imt;
 
 const CHUNK: usize = 4;
@@ -59,12 +59,20 @@ fn honest_attestation_passes_and_vault_withdraws() {
 
     let receipt = flow.attest(&att).expect("honest attestation");
     assert_eq!(receipt.logs.len(), 1, "one Attested event");
-    let (r, c, k, block) = flow.last_attestation().unwrap();
-    assert_eq!(r, att.state_root().unwrap());
-    assert_eq!(r, lean_imt::root(&leaves).unwrap());
-    assert_eq!(c, att.commitment().unwrap());
-    assert_eq!(k, key_commitment());
-    assert_eq!(block, receipt.block_number);
+    let last = flow.last_attestation().unwrap();
+    assert_eq!(last.root, att.state_root().unwrap());
+    assert_eq!(last.root, lean_imt::root(&leaves).unwrap());
+    assert_eq!(last.commitment, att.commitment().unwrap());
+    assert_eq!(last.key_commitment, key_commitment());
+    assert_eq!(last.block, receipt.block_number);
+    assert_eq!(
+        last.backup_id, 2,
+        "the backup id is every nonce's high 96 bits"
+    );
+    assert_eq!(last.backup_id, att.backup_id().unwrap());
+    assert_eq!(last.records, 14);
+    assert_eq!(AttestationRecord::from_receipt(&receipt).unwrap(), last);
+    let block = last.block;
     assert!(flow.is_fresh(MAX_AGE).unwrap());
 
     let sender = flow.chain.sender();
@@ -102,7 +110,10 @@ fn new_leaf_makes_gate_stale_until_reattested() {
     assert!(reason(flow.withdraw(U256::from(10u64)).unwrap_err()).contains("StaleBackup"));
     // The old backup no longer matches the state.
     let err = flow.attest(&backup(&all, CHUNK, 3)).unwrap_err();
-    assert!(reason(err).contains("RootMismatch"), "old root refused");
+    assert!(
+        reason(err).contains("SizeMismatch { records: 10, size: 11 }"),
+        "old state refused"
+    );
 
     all.push(extra);
     flow.attest(&backup(&all, CHUNK, 4)).expect("new backup");
@@ -139,10 +150,19 @@ fn tampered_proofs_and_inputs_fail() {
     let mut raw = honest.clone();
     raw.chunk_commitments[2] += U256::from(1u64);
     assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("InvalidProofs"));
-    // Another nonce.
+    // Another backup id for every chunk: the layout holds, the proofs do not.
+    let mut raw = honest.clone();
+    for nonce in &mut raw.nonces {
+        *nonce += U256::from(1u64) << 32;
+    }
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("InvalidProofs"));
+    // Another chunk index or another backup id in one nonce.
     let mut raw = honest.clone();
     raw.nonces[3] += U256::from(1u64);
-    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("InvalidProofs"));
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("ChunkIndexMismatch"));
+    let mut raw = honest.clone();
+    raw.nonces[3] += U256::from(1u64) << 32;
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BackupIdMismatch"));
     // Non-canonical public input: commitment + r.
     let mut raw = honest.clone();
     raw.chunk_commitments[0] += r_mod();
@@ -182,24 +202,30 @@ fn chunk_roots_must_match_the_state_root() {
     // A backup of other records (valid proofs, wrong state).
     let other = backup(&leaves(12, 60), CHUNK, 6);
     assert!(reason(flow.attest(&other).unwrap_err()).contains("RootMismatch"));
-    // Chunks reordered: every proof is valid, the roots don't combine into R.
+    // Chunks reordered: every proof is valid, but each nonce names its chunk's index.
     let mut att = backup(&state, CHUNK, 6);
     att.chunks.swap(0, 1);
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
-    // A chunk dropped.
+    assert!(reason(flow.attest(&att).unwrap_err())
+        .contains("ChunkIndexMismatch { index: 0, nonceIndex: 1 }"));
+    // A chunk dropped: the counts no longer sum to the state's size.
     let mut att = backup(&state, CHUNK, 6);
     att.chunks.pop();
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
+    assert!(reason(flow.attest(&att).unwrap_err()).contains("SizeMismatch"));
     // A chunk duplicated.
     let mut att = backup(&state, CHUNK, 6);
     let dup = att.chunks[2].clone();
     att.chunks.push(dup);
-    let err = flow.attest(&att).unwrap_err();
-    let why = reason(err);
-    assert!(
-        why.contains("RootMismatch") || why.contains("BadCount"),
-        "{why}"
-    );
+    assert!(reason(flow.attest(&att).unwrap_err())
+        .contains("ChunkIndexMismatch { index: 3, nonceIndex: 2 }"));
+    // Reordered chunks with their nonces rewritten to fit the new order (a prover who knows
+    // the key could prove them so): the roots do not combine into R.
+    let mut att = backup(&state, CHUNK, 6);
+    att.chunks.swap(0, 1);
+    for (j, c) in att.chunks.iter_mut().enumerate() {
+        c.nonce = nonce(6, j);
+        c.proof = prove(c.public_inputs(key_commitment()), 600 + j as u64);
+    }
+    assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
 }
 
 #[test]

@@ -91,19 +91,46 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
     // Before any attestation the vault refuses; after it, it pays.
     flow.deposit(U256::from(1_000u64)).unwrap();
     assert!(flow.withdraw(U256::from(1u64)).is_err());
-    let out = ok(&[
-        "attest",
-        "--rpc",
-        &node.url,
-        "--gate",
-        &gate,
-        "--bundle",
-        s(&p("bundle.json")),
-        "--private-key-file",
-        s(&p("sender.key")),
-    ]);
-    assert!(out.starts_with("attested root"), "{out}");
+    let (bundle_path, sender_key) = (p("bundle.json"), p("sender.key"));
+    let attest = |json: bool| {
+        let mut args = vec![
+            "attest",
+            "--rpc",
+            &node.url,
+            "--gate",
+            &gate,
+            "--bundle",
+            s(&bundle_path),
+            "--private-key-file",
+            s(&sender_key),
+        ];
+        if json {
+            args.push("--json");
+        }
+        zkbackup(&args)
+    };
+    let out = attest(true);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let id = backup.header().backup_id;
+    assert_eq!(report["backup_id"], id.to_string(), "{report}");
+    assert_eq!(report["records"], 5);
+    assert_eq!(report["chunks"], 3);
+    assert_eq!(
+        report["root"],
+        zkbackup_circuits::field::to_hex(&records.root())
+    );
+    assert_eq!(report["block"], flow.last_attestation().unwrap().block);
+    assert_eq!(flow.last_attestation().unwrap().backup_id, id);
     assert!(flow.is_fresh(50).unwrap());
+    // The same backup again: refused by the gate, which names the backup id.
+    let again = attest(false);
+    assert_eq!(again.status.code(), Some(1));
+    let why = common::text(&again.stderr);
+    assert!(
+        why.contains("AlreadyAttested") && why.contains(&id.to_string()),
+        "{why}"
+    );
     flow.withdraw(U256::from(400u64))
         .expect("withdraw after the attestation");
 
@@ -142,17 +169,9 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
         "--block",
         &root_block,
     ]);
-    // Attesting the old bundle again is refused by the gate (its root is not current).
-    let again = zkbackup(&[
-        "attest",
-        "--rpc",
-        &node.url,
-        "--gate",
-        &gate,
-        "--bundle",
-        s(&p("bundle.json")),
-        "--private-key-file",
-        s(&p("sender.key")),
-    ]);
-    assert!(!again.status.success());
+    // Attesting the old bundle again is refused by the gate (the state has 6 records now).
+    let stale = attest(false);
+    assert!(!stale.status.success());
+    let why = common::text(&stale.stderr);
+    assert!(why.contains("SizeMismatch"), "{why}");
 }

@@ -50,7 +50,7 @@ contract StateSource is IStateSource {
         return tree._root();
     }
 
-    /// @notice The number of leaves.
+    /// @inheritdoc IStateSource
     function size() external view returns (uint256) {
         return tree.size;
     }

@@ -97,8 +97,15 @@ pub fn leaves(n: usize, salt: u64) -> Vec<Fr> {
         .collect()
 }
 
+/// Chunk `j`'s nonce in backup `backup_id`: `backup_id · 2^32 + j`, the layout the gate
+/// requires.
+pub fn nonce(backup_id: u64, j: usize) -> Fr {
+    Fr::from((u128::from(backup_id) << 32) + j as u128)
+}
+
 /// The backup of `leaves` in chunks of `chunk_size`, each chunk proven under key commitment
-/// `k` (commitments and nonces are made up: the toy circuit does not check them).
+/// `k`; `salt` is also the backup id, so chunk `j`'s nonce is `salt · 2^32 + j` (commitments
+/// are made up: the toy circuit does not check them).
 pub fn backup_with(
     pk: &ProvingKey<Bn254>,
     leaves: &[Fr],
@@ -113,7 +120,7 @@ pub fn backup_with(
         .map(|(j, &chunk_root)| {
             let count = (leaves.len() - j * chunk_size).min(chunk_size) as u64;
             let chunk_commitment = poseidon::hash2(Fr::from(salt + 1_000), Fr::from(j as u64));
-            let nonce = Fr::from(((salt as u128) << 64) + j as u128 + 1);
+            let nonce = nonce(salt, j);
             let mut c = ChunkProof {
                 proof: Proof::default(),
                 chunk_root,

@@ -3,16 +3,19 @@
 use crate::error::{bad_input, InputResultExt};
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::path::PathBuf;
 use zkbackup_chain::gate::{GateAddresses, GateConfig};
 use zkbackup_chain::rpc::parse_private_key;
-use zkbackup_chain::{Attestation, ChunkProof, GateFlow, RpcChain};
+use zkbackup_chain::{Attestation, AttestationRecord, ChunkProof, GateFlow, RpcChain};
 use zkbackup_circuits::field::to_hex;
 use zkbackup_verifier::bundle::{read_bundle, Bundle};
 
 /// Submit every chunk proof of a bundle to a BackupGate in one transaction; the gate
-/// verifies them (batched), checks that the chunk roots combine into its state source's
-/// current root, and records the attestation.
+/// verifies them (batched), checks that the chunks are one backup (every nonce is
+/// `backup_id · 2^32 + j`), that their record counts sum to its state source's size and
+/// their roots combine into its current root, and records the attestation. Prints the
+/// attested root, backup id, record count and block (`--json`: one JSON object).
 #[derive(Clone, Debug, Args)]
 pub struct AttestArgs {
     /// JSON-RPC endpoint, e.g. http://127.0.0.1:8545.
@@ -27,6 +30,9 @@ pub struct AttestArgs {
     /// File holding the sender's private key (0x + 64 hex digits).
     #[arg(long, value_name = "FILE")]
     private_key_file: PathBuf,
+    /// Print one JSON object instead of a line.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The gate's view of a bundle's chunks.
@@ -52,7 +58,7 @@ pub fn attestation(bundle: &Bundle) -> anyhow::Result<Attestation> {
 
 /// Runs `zkbackup attest`.
 pub fn run(args: AttestArgs) -> anyhow::Result<()> {
-    let gate = args
+    let gate: alloy_primitives::Address = args
         .gate
         .parse()
         .map_err(|e| bad_input(format!("--gate {}: not an address ({e})", args.gate)))?;
@@ -82,16 +88,37 @@ pub fn run(args: AttestArgs) -> anyhow::Result<()> {
     let receipt = flow
         .attest(&attestation(&bundle)?)
         .with_context(|| format!("the gate {} refused the attestation", args.gate))?;
-    println!(
-        "attested root {} in block {}",
-        to_hex(&bundle.root),
-        receipt.block_number
-    );
-    eprintln!(
-        "{} chunks, {} gas ({} execution)",
-        bundle.chunks.len(),
-        receipt.gas_used,
-        receipt.execution_gas
-    );
+    // What the gate recorded (its Attested event), not what the bundle claims.
+    let record = AttestationRecord::from_receipt(&receipt)
+        .with_context(|| format!("reading the gate {}'s receipt", args.gate))?;
+    if args.json {
+        let report = json!({
+            "gate": gate.to_string(),
+            "root": to_hex(&record.root),
+            "commitment": to_hex(&record.commitment),
+            "key_commitment": to_hex(&record.key_commitment),
+            "backup_id": record.backup_id.to_string(),
+            "records": record.records,
+            "chunks": bundle.chunks.len(),
+            "block": record.block,
+            "gas_used": receipt.gas_used,
+            "execution_gas": receipt.execution_gas,
+        });
+        println!("{report}");
+    } else {
+        println!(
+            "attested root {} (backup id {:#026x}, {} records) in block {}",
+            to_hex(&record.root),
+            record.backup_id,
+            record.records,
+            record.block
+        );
+        eprintln!(
+            "{} chunks, {} gas ({} execution)",
+            bundle.chunks.len(),
+            receipt.gas_used,
+            receipt.execution_gas
+        );
+    }
     Ok(())
 }
