@@ -218,7 +218,7 @@ fn a_backup_under_a_rogue_key_is_refused_naming_both_commitments() {
     let keys = setup(dir.path());
     let (backup, bundle) = backup_and_prove(
         dir.path(),
-        "rogue",
+        "under_rogue",
         &p("state.csv"),
         &p("rogue.json"),
         &keys,
