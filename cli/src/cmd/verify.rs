@@ -413,7 +413,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     println!("{summary}");
     println!("  state root:      {}", trusted.root.describe());
     println!(
-        "  tree size {}: {}",
+        "  tree size:       {}, {}",
         trusted.expected.size,
         trusted.size.describe()
     );
