@@ -5,7 +5,7 @@
 //! decoded reason (as on the embedded chain) and nothing is sent; then it is sent with the
 //! estimate plus 20% and its receipt awaited.
 
-use crate::abi::{decode_revert, u256_to_fr, StateSource};
+use crate::abi::{decode_revert, u256_to_fr, BackupGate, StateSource};
 use crate::evm::{EvmBackend, Receipt};
 use crate::{ChainError, Result};
 use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
@@ -345,4 +345,93 @@ pub fn read_state_root(url: &str, state_source: Address, block: Option<u64>) -> 
         what: format!("root() of {state_source}"),
         reason: format!("{root} is not a field element"),
     })
+}
+
+/// What a state source says at one block: what `zkbackup verify --rpc URL --state ADDR`
+/// checks a bundle against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateAt {
+    /// The node's chain id.
+    pub chain_id: u64,
+    /// The block both values were read at.
+    pub block: u64,
+    /// `root()`: the state root `R`.
+    pub root: Fr,
+    /// `size()`: the number of leaves (records).
+    pub size: u64,
+}
+
+fn decode_call<C: SolCall>(out: &[u8], what: impl Fn() -> String) -> Result<C::Return> {
+    C::abi_decode_returns(out).map_err(|e| ChainError::Decode {
+        what: what(),
+        reason: e.to_string(),
+    })
+}
+
+impl RpcChain {
+    /// `block`, or the latest block's number: reads that must agree are made at one block.
+    pub fn resolve_block(&mut self, block: Option<u64>) -> Result<u64> {
+        match block {
+            Some(block) => Ok(block),
+            None => self.block_number(),
+        }
+    }
+
+    /// A state source's `root()` and `size()`, both at `block`.
+    pub fn state_at(&mut self, state_source: Address, block: u64) -> Result<StateAt> {
+        let what = |f: &str| format!("{f} of {state_source} at block {block}");
+        let out = self.call_at(
+            state_source,
+            StateSource::rootCall {}.abi_encode().into(),
+            Some(block),
+        )?;
+        let root = decode_call::<StateSource::rootCall>(&out, || what("root()"))?;
+        let root = u256_to_fr(root).ok_or_else(|| ChainError::Decode {
+            what: what("root()"),
+            reason: format!("{root} is not a field element"),
+        })?;
+        let out = self.call_at(
+            state_source,
+            StateSource::sizeCall {}.abi_encode().into(),
+            Some(block),
+        )?;
+        let size = decode_call::<StateSource::sizeCall>(&out, || what("size()"))?;
+        let size = u64::try_from(size).map_err(|_| ChainError::Decode {
+            what: what("size()"),
+            reason: format!("{size} does not fit in 64 bits"),
+        })?;
+        Ok(StateAt {
+            chain_id: self.chain_id,
+            block,
+            root,
+            size,
+        })
+    }
+
+    /// A gate's `keyCommitment()` (the escrowed key's `K`) at `block`.
+    pub fn gate_key_commitment(&mut self, gate: Address, block: u64) -> Result<Fr> {
+        let what = || format!("keyCommitment() of {gate} at block {block}");
+        let out = self.call_at(
+            gate,
+            BackupGate::keyCommitmentCall {}.abi_encode().into(),
+            Some(block),
+        )?;
+        let k = decode_call::<BackupGate::keyCommitmentCall>(&out, what)?;
+        u256_to_fr(k).ok_or_else(|| ChainError::Decode {
+            what: what(),
+            reason: format!("{k} is not a field element"),
+        })
+    }
+
+    /// A gate's `stateSource()` address at `block`.
+    pub fn gate_state_source(&mut self, gate: Address, block: u64) -> Result<Address> {
+        let out = self.call_at(
+            gate,
+            BackupGate::stateSourceCall {}.abi_encode().into(),
+            Some(block),
+        )?;
+        decode_call::<BackupGate::stateSourceCall>(&out, || {
+            format!("stateSource() of {gate} at block {block}")
+        })
+    }
 }

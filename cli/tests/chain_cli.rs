@@ -85,6 +85,8 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
         &node.url,
         "--state",
         &state,
+        "--gate",
+        &gate,
     ]);
     assert!(line.starts_with("OK: 5 records"), "{line}");
 
@@ -151,6 +153,8 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
         &node.url,
         "--state",
         &state,
+        "--gate",
+        &gate,
     ]);
     assert!(!stale.status.success());
     assert!(String::from_utf8_lossy(&stale.stderr).contains("root"));
@@ -166,6 +170,8 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
         &node.url,
         "--state",
         &state,
+        "--gate",
+        &gate,
         "--block",
         &root_block,
     ]);

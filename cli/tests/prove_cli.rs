@@ -78,6 +78,12 @@ fn world() -> World {
     World { root, ..w }
 }
 
+/// The escrowed key's commitment, as `verify --key-commitment` wants it.
+fn key_commitment(w: &World) -> String {
+    let key = zkbackup_circuits::cipher::Key::read(&w.p("key.json")).unwrap();
+    zkbackup_circuits::field::to_hex(&key.commitment())
+}
+
 fn verify(w: &World, bundle: &Path, root: &str) -> Output {
     zkbackup(&[
         "verify",
@@ -89,6 +95,10 @@ fn verify(w: &World, bundle: &Path, root: &str) -> Output {
         s(&w.p("backup.zkb")),
         "--root",
         root,
+        "--size",
+        "5",
+        "--key-commitment",
+        &key_commitment(w),
     ])
 }
 
@@ -210,6 +220,10 @@ fn prove_verify_and_every_tamper_is_refused_with_its_reason() {
         s(&w.p("backup.zkb")),
         "--root",
         &w.root,
+        "--size",
+        "5",
+        "--key-commitment",
+        &key_commitment(&w),
     ]);
     assert!(!out.status.success());
     assert!(

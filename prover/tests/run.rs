@@ -9,7 +9,7 @@ use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::cipher::Key;
 use zkbackup_circuits::records::{RecordFormat, Records};
 use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
-use zkbackup_verifier::verify::{verify_bundle, BackupSummary};
+use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 #[test]
 fn three_chunks_last_partial_prove_resume_and_verify() {
@@ -54,9 +54,15 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
     assert!(!checkpoint_dir(&out).exists());
 
     let summary = BackupSummary::from_backup(&backup);
-    verify_bundle(&bundle, &vk, &summary, records.root()).unwrap();
+    let mut expected = Expected {
+        root: records.root(),
+        size: records.len() as u64,
+        key_commitment: key.commitment(),
+    };
+    verify_bundle(&bundle, &vk, shape, &expected, Some(&summary)).unwrap();
     // Another root (e.g. the chain's root at another block) is refused.
-    assert!(verify_bundle(&bundle, &vk, &summary, Fr::from(1u64)).is_err());
+    expected.root = Fr::from(1u64);
+    assert!(verify_bundle(&bundle, &vk, shape, &expected, Some(&summary)).is_err());
 }
 
 #[test]

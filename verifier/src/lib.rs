@@ -1,16 +1,19 @@
 //! zkbackup's off-chain verifier: reads a proof bundle, checks every chunk's Groth16 proof
 //! (BN254) in one batch, recombines the chunk values into the state root `R` and the backup
-//! commitment `C`, and compares them with the backup file and the chain's root. Exports
-//! proofs and the verifying key in snarkjs's JSON formats.
+//! commitment `C`, and compares them with what the caller trusts ([`Expected`]: the chain's
+//! root and tree size, the escrowed key's commitment), the verifying key's shape and, if
+//! given, the backup file. Reads and writes the verifying key in snarkjs's JSON format too.
 //!
 //! Small on purpose: it depends on the native half of `zkbackup-circuits` only (no
 //! constraint system, no prover).
 //!
 //! - [`bundle`]: the JSON proof bundle, strict reading, atomic writing, [`circuit_id`];
-//! - [`verify`]: [`verify_chunk`], [`verify_bundle`] and [`VerifyError`];
+//! - [`verify`]: [`verify_chunk`], [`verify_bundle`], [`Expected`] and [`VerifyError`];
 //! - [`batch`]: [`batch_verify`], one multi-Miller loop for many proofs;
 //! - [`keys`]: verifying keys on disk;
-//! - [`snarkjs`]: `verification_key.json`, `proof_<i>.json`, `public_<i>.json`.
+//! - [`snarkjs`]: `verification_key.json` (export and import), `proof_<i>.json`,
+//!   `public_<i>.json`;
+//! - [`vk_file`]: a verifying key in any of its forms, and the chunk shape beside it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -22,6 +25,7 @@ mod miller;
 pub mod snarkjs;
 mod subgroup;
 pub mod verify;
+pub mod vk_file;
 
 pub use ark_bn254::{Bn254, Fr};
 pub use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, VerifyingKey};
@@ -33,6 +37,8 @@ pub use bundle::{
 pub use encoding::{to_hex, FieldKind};
 pub use keys::{read_verifying_key, write_verifying_key, KeyError};
 pub use verify::{
-    verify_bundle, verify_bundle_with_rng, verify_chunk, BackupChunk, BackupSummary, PointProblem,
-    Summary, VerifyError,
+    split_nonce, verify_bundle, verify_bundle_with_rng, verify_chunk, BackupChunk, BackupSummary,
+    Expected, PointProblem, Summary, VerifyError,
 };
+pub use vk_file::{load_verifying_key, LoadedKey, VkFileError, VkForm};
+pub use zkbackup_circuits::chunk::ChunkShape;

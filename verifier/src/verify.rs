@@ -1,18 +1,27 @@
-//! Verification of one chunk proof, and of a whole bundle against its backup and the
-//! chain's root.
+//! Verification of one chunk proof, and of a whole bundle against what the caller trusts.
 //!
 //! # What [`verify_bundle`] establishes
 //! Each chunk proof says: the records of chunk `j` hash to `chunk_root_j`, encrypt under the
 //! key committed in `K` with `nonce_j` to a ciphertext committed in `chunk_commitment_j`, and
-//! there are `count_j` of them. The verifier adds what the proofs cannot see:
-//! - the proofs are for *this* circuit (circuit id of the verifying key);
-//! - the chunking is the backup's (arity, chunk size, record count, chunk count, index order,
-//!   `count_j`), so no chunk is dropped, duplicated, swapped or added;
-//! - every chunk used the backup's key (`K`) and nonce, and committed to the backup's
-//!   ciphertext (`chunk_commitment_j` equal to the commitment recomputed from the file);
+//! there are `count_j` of them. Everything the prover wrote (the bundle, the backup header)
+//! is a claim; what the verifier trusts comes from the caller ([`Expected`]: the chain's root
+//! `R` and tree size `n`, the escrowed key's `K`) and with the verifying key (its
+//! [`ChunkShape`]). The verifier adds what the proofs cannot see:
+//! - the proofs are for *this* circuit (circuit id of the verifying key) and the bundle's
+//!   arity and chunk size are the key's shape;
+//! - the bundle covers exactly `n` records (a root alone does not fix a state: with arity 2 a
+//!   leaf hash is a node hash, so subtree roots would pass as records), in
+//!   `ceil(n / chunk_size)` chunks in index order with the right `count_j`, so no chunk is
+//!   dropped, duplicated, swapped or added;
+//! - every chunk used the expected `K`;
+//! - the chunks are one backup: every nonce is `backup_id · 2^32 + j` with one backup id, so
+//!   proofs of different backups cannot be mixed into one bundle;
 //! - the chunk roots recombine into `R` (LeanIMT over chunk roots) and the chunk commitments
-//!   into `C` (LeanIMT over chunk commitments), equal to the bundle's and the backup's;
-//! - `R` is the root the caller trusts (read from the chain).
+//!   into the bundle's `C` (LeanIMT over chunk commitments);
+//! - with a backup file ([`BackupSummary`]): its header agrees, every nonce is the file's,
+//!   and every `chunk_commitment_j` is the commitment recomputed from the file's ciphertext,
+//!   so `C` is the commitment of the file in hand. Without one, `C` is only what the proofs
+//!   recombine to ([`Summary::backup_checked`] is `false`).
 
 use crate::batch::batch_verify;
 use crate::bundle::{circuit_id, Bundle, BUNDLE_VERSION, NUM_PUBLIC_INPUTS};
@@ -21,6 +30,7 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
+use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::lean_imt::{self, LeanImtError};
 
 /// `"chunk 3: "`, or nothing when the proof stands alone.
@@ -100,6 +110,70 @@ pub enum VerifyError {
         /// The chunk (position in the batch), when verifying a bundle or a batch.
         chunk: Option<usize>,
     },
+    /// The bundle's arity or chunk size is not the verifying key's shape.
+    #[error("the bundle's {field} is {bundle}, the verifying key is for {field} {key}")]
+    ShapeMismatch {
+        /// `arity` or `chunk_size`.
+        field: &'static str,
+        /// The verifying key's value.
+        key: usize,
+        /// The bundle's value.
+        bundle: usize,
+    },
+    /// The bundle does not cover the state's number of records (the tree size).
+    #[error(
+        "record count mismatch: the state has {expected} records (tree size), \
+         the bundle covers {bundle}"
+    )]
+    RecordCountMismatch {
+        /// The tree size the caller trusts.
+        expected: u64,
+        /// The bundle's record count.
+        bundle: u64,
+    },
+    /// The bundle's key commitment is not the escrowed key's.
+    #[error(
+        "key commitment mismatch: expected {} (the escrowed key), the bundle's is {}",
+        hex_fr(.expected), hex_fr(.found)
+    )]
+    KeyCommitmentMismatch {
+        /// The key commitment the caller trusts.
+        expected: Fr,
+        /// The bundle's `K`.
+        found: Fr,
+    },
+    /// A chunk's nonce input is at least `2^128`.
+    #[error("chunk {chunk}: nonce input {} is not below 2^128", hex_fr(.found))]
+    NonceOutOfRange {
+        /// The chunk.
+        chunk: usize,
+        /// The chunk's input.
+        found: Fr,
+    },
+    /// A chunk's nonce does not carry its chunk index in its low 32 bits.
+    #[error(
+        "chunk {chunk}: the nonce's chunk index (low 32 bits) is {found}, must be {chunk} \
+         (nonce = backup id · 2^32 + chunk index)"
+    )]
+    NonceIndex {
+        /// The chunk.
+        chunk: usize,
+        /// The nonce's low 32 bits.
+        found: u32,
+    },
+    /// A chunk's nonce belongs to another backup than chunk 0's: proofs of two backups mixed.
+    #[error(
+        "chunk {chunk}: the nonce is of backup id {found:#026x}, chunk 0's is {expected:#026x} \
+         (all chunks of a bundle must be of one backup)"
+    )]
+    BackupIdMismatch {
+        /// The chunk.
+        chunk: usize,
+        /// Chunk 0's backup id.
+        expected: u128,
+        /// This chunk's backup id.
+        found: u128,
+    },
     /// The chunk size is zero or not a power of two.
     #[error("chunk size {chunk_size} is not a power of two")]
     InvalidChunkSize {
@@ -141,12 +215,12 @@ pub enum VerifyError {
         /// Its index field.
         found: usize,
     },
-    /// A chunk's key commitment input is not the bundle's `K`.
-    #[error("chunk {chunk}: key commitment input is {}, the bundle's K is {}", hex_fr(.found), hex_fr(.expected))]
+    /// A chunk's key commitment input is not the expected `K`.
+    #[error("chunk {chunk}: key commitment input is {}, the expected K is {}", hex_fr(.found), hex_fr(.expected))]
     ChunkKeyCommitment {
         /// The chunk.
         chunk: usize,
-        /// The bundle's (and backup's) `K`.
+        /// The expected `K` (equal to the bundle's, checked before).
         expected: Fr,
         /// The chunk's input.
         found: Fr,
@@ -354,49 +428,83 @@ impl BackupSummary {
     }
 }
 
-/// What a verified bundle establishes, for the one-line report.
+/// What the verifier trusts: read from the chain or given by the auditor, never taken from
+/// the prover's files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// The state root `R` (e.g. the state source's `root()`).
+    pub root: Fr,
+    /// The state's number of records, the tree size (e.g. the state source's `size()`).
+    pub size: u64,
+    /// The escrowed key's commitment `K` (e.g. the gate's `keyCommitment()`).
+    pub key_commitment: Fr,
+}
+
+/// The backup id of a nonce (`nonce >> 32`) and its chunk index (the low 32 bits), or `None`
+/// if the nonce is not below `2^128`.
+pub fn split_nonce(nonce: &Fr) -> Option<(u128, u32)> {
+    use ark_ff::PrimeField;
+    let limbs = nonce.into_bigint().0;
+    if limbs[2] != 0 || limbs[3] != 0 {
+        return None;
+    }
+    let n = (u128::from(limbs[1]) << 64) | u128::from(limbs[0]);
+    Some((n >> 32, n as u32))
+}
+
+/// What a verified bundle establishes, for the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     /// The circuit id of the verifying key.
     pub circuit_id: String,
-    /// Number of records.
+    /// Number of records (equal to the expected tree size).
     pub records: u64,
     /// Number of chunks (and proofs).
     pub chunks: usize,
-    /// Records per chunk.
+    /// Records per chunk (the verifying key's).
     pub chunk_size: usize,
-    /// Fields per record.
+    /// Fields per record (the verifying key's).
     pub arity: usize,
+    /// The backup id shared by every chunk's nonce.
+    pub backup_id: u128,
     /// The state root `R` (equal to the expected root).
     pub root: Fr,
-    /// The backup commitment `C`.
+    /// The backup commitment `C` the chunk commitments recombine to.
     pub commitment: Fr,
-    /// The key commitment `K`.
+    /// The key commitment `K` (equal to the expected one).
     pub key_commitment: Fr,
-    /// The bundle's chain binding, if any.
+    /// Whether `C` and every chunk commitment were checked against a backup file's
+    /// ciphertext. Without a file, a passing check says what the proofs prove, not that the
+    /// file someone holds is that backup.
+    pub backup_checked: bool,
+    /// The bundle's claimed chain, if any: **not checked** by [`verify_bundle`] (only `R`
+    /// and the size are, against [`Expected`]).
     pub chain_id: Option<u64>,
-    /// The bundle's contract, if any.
+    /// The bundle's claimed contract, if any: not checked.
     pub contract: Option<String>,
-    /// The bundle's block, if any.
+    /// The bundle's claimed block, if any: not checked.
     pub block: Option<u64>,
 }
 
 impl fmt::Display for Summary {
+    /// One line of what was checked; the bundle's chain claims are left out (the caller
+    /// knows whether it read `R` from a chain).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "OK: {} records ({} chunks of {}, arity {}) proven under key commitment {} to \
-             state root {} with backup commitment {}",
+            "OK: {} records ({} chunks of {}, arity {}) of backup id {:#026x}, proven under key \
+             commitment {} to state root {} with backup commitment {}",
             self.records,
             self.chunks,
             self.chunk_size,
             self.arity,
+            self.backup_id,
             hex_fr(&self.key_commitment),
             hex_fr(&self.root),
             hex_fr(&self.commitment),
         )?;
-        if let (Some(chain_id), Some(block)) = (self.chain_id, self.block) {
-            write!(f, " (chain {chain_id}, block {block})")?;
+        if !self.backup_checked {
+            f.write_str(" (C not checked against a backup file)")?;
         }
         Ok(())
     }
@@ -422,16 +530,28 @@ fn fr_header_mismatch(field: &'static str, bundle: Fr, backup: Fr) -> Result<(),
     header_mismatch(field, hex_fr(&bundle), hex_fr(&backup))
 }
 
-/// Verifies `bundle` against the verifying key, the backup it claims to prove, and the state
-/// root the caller trusts (see the [module docs](self) for what that establishes). Proofs
-/// are batch-verified with randomness from the operating system.
+fn shape_mismatch(field: &'static str, key: usize, bundle: usize) -> Result<(), VerifyError> {
+    if key == bundle {
+        Ok(())
+    } else {
+        Err(VerifyError::ShapeMismatch { field, key, bundle })
+    }
+}
+
+/// Verifies `bundle` against the verifying key and its `shape`, the values the caller trusts,
+/// and, if given, the backup file it claims to prove (see the [module docs](self) for what
+/// that establishes). Proofs are batch-verified with randomness from the operating system.
+///
+/// # Errors
+/// The first failed check, as a [`VerifyError`] naming the check, the chunk and both values.
 pub fn verify_bundle(
     bundle: &Bundle,
     vk: &VerifyingKey<Bn254>,
-    backup: &BackupSummary,
-    expected_root: Fr,
+    shape: ChunkShape,
+    expected: &Expected,
+    backup: Option<&BackupSummary>,
 ) -> Result<Summary, VerifyError> {
-    verify_bundle_with_rng(bundle, vk, backup, expected_root, &mut rand::rngs::OsRng)
+    verify_bundle_with_rng(bundle, vk, shape, expected, backup, &mut rand::rngs::OsRng)
 }
 
 /// [`verify_bundle`] with the batch verification's randomness from `rng` (tests use a seeded
@@ -439,11 +559,12 @@ pub fn verify_bundle(
 pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
     bundle: &Bundle,
     vk: &VerifyingKey<Bn254>,
-    backup: &BackupSummary,
-    expected_root: Fr,
+    shape: ChunkShape,
+    expected: &Expected,
+    backup: Option<&BackupSummary>,
     rng: &mut R,
 ) -> Result<Summary, VerifyError> {
-    // The statement: version, circuit, shape of the public inputs.
+    // The statement: version, circuit, shape of the public inputs and of the chunks.
     if bundle.version != BUNDLE_VERSION {
         return Err(VerifyError::UnsupportedVersion {
             found: bundle.version,
@@ -463,25 +584,52 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
             got: inputs,
         });
     }
-
-    // The chunking: the bundle's header is the backup's, and the chunk list fits it.
-    header_mismatch("arity", bundle.arity, backup.arity)?;
-    header_mismatch("chunk_size", bundle.chunk_size, backup.chunk_size)?;
-    header_mismatch("records", bundle.records, backup.records)?;
-    fr_header_mismatch(
-        "key_commitment",
-        bundle.key_commitment,
-        backup.key_commitment,
-    )?;
-    fr_header_mismatch("commitment", bundle.commitment, backup.commitment)?;
-    fr_header_mismatch("root", bundle.root, backup.root)?;
+    shape_mismatch("arity", shape.arity, bundle.arity)?;
+    shape_mismatch("chunk_size", shape.chunk_size, bundle.chunk_size)?;
     let chunk_size = bundle.chunk_size;
     if chunk_size == 0 || !chunk_size.is_power_of_two() {
         return Err(VerifyError::InvalidChunkSize { chunk_size });
     }
+
+    // What the caller trusts: the root (the recombination below proves the bundle's), the
+    // tree size and the escrowed key.
+    if bundle.root != expected.root {
+        return Err(VerifyError::StateRootMismatch {
+            expected: expected.root,
+            found: bundle.root,
+        });
+    }
     if bundle.records == 0 {
         return Err(VerifyError::NoRecords);
     }
+    if bundle.records != expected.size {
+        return Err(VerifyError::RecordCountMismatch {
+            expected: expected.size,
+            bundle: bundle.records,
+        });
+    }
+    if bundle.key_commitment != expected.key_commitment {
+        return Err(VerifyError::KeyCommitmentMismatch {
+            expected: expected.key_commitment,
+            found: bundle.key_commitment,
+        });
+    }
+
+    // The backup file, if any: its header is the bundle's.
+    if let Some(backup) = backup {
+        header_mismatch("arity", bundle.arity, backup.arity)?;
+        header_mismatch("chunk_size", bundle.chunk_size, backup.chunk_size)?;
+        header_mismatch("records", bundle.records, backup.records)?;
+        fr_header_mismatch(
+            "key_commitment",
+            bundle.key_commitment,
+            backup.key_commitment,
+        )?;
+        fr_header_mismatch("commitment", bundle.commitment, backup.commitment)?;
+        fr_header_mismatch("root", bundle.root, backup.root)?;
+    }
+
+    // The chunking.
     let chunk_size = chunk_size as u64;
     // A count past usize cannot match any chunk list in memory: saturate, and let the
     // comparison below report it.
@@ -494,16 +642,20 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
             found: bundle.chunks.len(),
         });
     }
-    if backup.chunks.len() != expected_chunks {
-        return Err(VerifyError::ChunkCount {
-            holder: "backup",
-            expected: expected_chunks,
-            found: backup.chunks.len(),
-        });
+    if let Some(backup) = backup {
+        if backup.chunks.len() != expected_chunks {
+            return Err(VerifyError::ChunkCount {
+                holder: "backup",
+                expected: expected_chunks,
+                found: backup.chunks.len(),
+            });
+        }
     }
 
-    // Each chunk's public inputs against the backup.
-    for (position, (entry, backup_chunk)) in bundle.chunks.iter().zip(&backup.chunks).enumerate() {
+    // Each chunk's public inputs: the expected K, one backup's nonces, the counts, and the
+    // backup file's values if there is one.
+    let mut backup_id = None;
+    for (position, entry) in bundle.chunks.iter().enumerate() {
         if entry.index != position {
             return Err(VerifyError::ChunkIndex {
                 position,
@@ -516,29 +668,34 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
         } else {
             bundle.records - chunk_size * (expected_chunks as u64 - 1)
         };
-        if backup_chunk.count != count {
-            return Err(VerifyError::BackupInconsistent {
-                reason: format!(
-                    "chunk {chunk} holds {} records, its header implies {count}",
-                    backup_chunk.count
-                ),
-            });
-        }
         let inputs = &entry.public_inputs;
-        if inputs.key_commitment != bundle.key_commitment {
+        if inputs.key_commitment != expected.key_commitment {
             return Err(VerifyError::ChunkKeyCommitment {
                 chunk,
-                expected: bundle.key_commitment,
+                expected: expected.key_commitment,
                 found: inputs.key_commitment,
             });
         }
-        let nonce = Fr::from(backup_chunk.nonce);
-        if inputs.nonce != nonce {
-            return Err(VerifyError::ChunkNonce {
+        let (id, index) = split_nonce(&inputs.nonce).ok_or(VerifyError::NonceOutOfRange {
+            chunk,
+            found: inputs.nonce,
+        })?;
+        if u64::from(index) != chunk as u64 {
+            return Err(VerifyError::NonceIndex {
                 chunk,
-                expected: nonce,
-                found: inputs.nonce,
+                found: index,
             });
+        }
+        match backup_id {
+            None => backup_id = Some(id),
+            Some(first) if first != id => {
+                return Err(VerifyError::BackupIdMismatch {
+                    chunk,
+                    expected: first,
+                    found: id,
+                })
+            }
+            Some(_) => {}
         }
         if inputs.count != Fr::from(count) {
             return Err(VerifyError::ChunkRecordCount {
@@ -547,12 +704,31 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
                 found: inputs.count,
             });
         }
-        if inputs.chunk_commitment != backup_chunk.commitment {
-            return Err(VerifyError::ChunkCommitment {
-                chunk,
-                expected: backup_chunk.commitment,
-                found: inputs.chunk_commitment,
-            });
+        if let Some(backup) = backup {
+            let backup_chunk = &backup.chunks[position];
+            if backup_chunk.count != count {
+                return Err(VerifyError::BackupInconsistent {
+                    reason: format!(
+                        "chunk {chunk} holds {} records, its header implies {count}",
+                        backup_chunk.count
+                    ),
+                });
+            }
+            let nonce = Fr::from(backup_chunk.nonce);
+            if inputs.nonce != nonce {
+                return Err(VerifyError::ChunkNonce {
+                    chunk,
+                    expected: nonce,
+                    found: inputs.nonce,
+                });
+            }
+            if inputs.chunk_commitment != backup_chunk.commitment {
+                return Err(VerifyError::ChunkCommitment {
+                    chunk,
+                    expected: backup_chunk.commitment,
+                    found: inputs.chunk_commitment,
+                });
+            }
         }
     }
 
@@ -590,12 +766,6 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
             recombined,
         });
     }
-    if bundle.root != expected_root {
-        return Err(VerifyError::StateRootMismatch {
-            expected: expected_root,
-            found: bundle.root,
-        });
-    }
 
     Ok(Summary {
         circuit_id: id,
@@ -603,9 +773,11 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
         chunks: bundle.chunks.len(),
         chunk_size: bundle.chunk_size,
         arity: bundle.arity,
+        backup_id: backup_id.expect("at least one chunk: records >= 1"),
         root: bundle.root,
         commitment: bundle.commitment,
         key_commitment: bundle.key_commitment,
+        backup_checked: backup.is_some(),
         chain_id: bundle.chain_id,
         contract: bundle.contract.clone(),
         block: bundle.block,

@@ -18,7 +18,7 @@ fn rng() -> StdRng {
 }
 
 fn verify(f: &Fixture) -> Result<Summary, VerifyError> {
-    verify_bundle_with_rng(&f.bundle, &f.vk, &f.backup, f.root, &mut rng())
+    f.verify()
 }
 
 /// 3 chunks of 4, the last partial (10 records).
@@ -52,7 +52,8 @@ fn honest_bundle_verifies() {
         .to_string()
         .starts_with("OK: 10 records (3 chunks of 4, arity 4)"));
     // And through OS randomness.
-    verify_bundle(&f.bundle, &f.vk, &f.backup, f.root).expect("honest bundle, OsRng");
+    verify_bundle(&f.bundle, &f.vk, f.shape, &f.expected, Some(&f.backup))
+        .expect("honest bundle, OsRng");
 }
 
 #[test]
@@ -105,8 +106,16 @@ fn chain_binding_round_trips_and_is_validated() {
         read(&v),
         Err(BundleError::HexLength { at, expected: 40, got: 4 }) if at.field == "contract"
     ));
-    let summary = verify_bundle_with_rng(&bundle, &f.vk, &f.backup, f.root, &mut rng()).unwrap();
-    assert!(summary.to_string().ends_with("(chain 31337, block 123456)"));
+    let mut g = small();
+    g.bundle = bundle;
+    let summary = g.verify().unwrap();
+    // The chain binding is the bundle's claim: kept in the summary, never reported as checked.
+    assert_eq!(
+        (summary.chain_id, summary.block),
+        (Some(31337), Some(123_456))
+    );
+    assert!(!summary.to_string().contains("31337"), "{summary}");
+    assert!(!summary.to_string().contains("chain"), "{summary}");
 }
 
 // --- Reading: encodings, counts, versions -------------------------------------------------
@@ -387,19 +396,29 @@ fn wrong_circuit_id_is_refused() {
 fn wrong_verifying_key_is_refused() {
     let mut f = small();
     let other = setup(5, 99).vk;
+    let check = |bundle: &Bundle, vk: &VerifyingKey<Bn254>| {
+        verify_bundle_with_rng(
+            bundle,
+            vk,
+            f.shape,
+            &f.expected,
+            Some(&f.backup),
+            &mut rng(),
+        )
+    };
     // The bundle names its circuit: another key is caught by the id.
-    let err = verify_bundle_with_rng(&f.bundle, &other, &f.backup, f.root, &mut rng());
+    let err = check(&f.bundle, &other);
     assert!(
         matches!(err, Err(VerifyError::CircuitIdMismatch { expected, .. }) if expected == circuit_id(&other))
     );
     // Even with the id rewritten to the other key's, the proofs do not verify.
     f.bundle.circuit_id = circuit_id(&other);
-    let err = verify_bundle_with_rng(&f.bundle, &other, &f.backup, f.root, &mut rng());
+    let err = check(&f.bundle, &other);
     assert_eq!(err, Err(VerifyError::InvalidProof { chunk: Some(0) }));
     // A key for another number of public inputs.
     let four = setup(4, 5).vk;
     f.bundle.circuit_id = circuit_id(&four);
-    let err = verify_bundle_with_rng(&f.bundle, &four, &f.backup, f.root, &mut rng());
+    let err = check(&f.bundle, &four);
     assert_eq!(
         err,
         Err(VerifyError::PublicInputLength {
@@ -443,10 +462,11 @@ fn chunk_count_mismatch_is_refused() {
             ..
         })
     ));
-    // The record count raised past a chunk boundary (bundle and backup alike).
+    // The record count raised past a chunk boundary (bundle, backup and trusted size alike).
     let mut f = small();
     f.bundle.records = 13;
     f.backup.records = 13;
+    f.expected.size = 13;
     assert!(matches!(
         verify(&f),
         Err(VerifyError::ChunkCount { expected: 4, .. })
@@ -474,13 +494,13 @@ fn swapped_and_duplicated_chunks_are_refused() {
             found: 1
         })
     );
-    // Swapped with the indices rewritten: the nonces no longer match the backup's.
+    // Swapped with the indices rewritten: chunk 0's nonce carries index 1.
     f.bundle.chunks[0].index = 0;
     f.bundle.chunks[1].index = 1;
-    assert!(matches!(
+    assert_eq!(
         verify(&f),
-        Err(VerifyError::ChunkNonce { chunk: 0, .. })
-    ));
+        Err(VerifyError::NonceIndex { chunk: 0, found: 1 })
+    );
     // A duplicated chunk in place of another.
     let mut f = small();
     f.bundle.chunks[1] = f.bundle.chunks[0].clone();
@@ -491,11 +511,12 @@ fn swapped_and_duplicated_chunks_are_refused() {
             found: 0
         })
     );
+    // With its index rewritten: a duplicate nonce, refused as chunk 1 carrying index 0.
     f.bundle.chunks[1].index = 1;
-    assert!(matches!(
+    assert_eq!(
         verify(&f),
-        Err(VerifyError::ChunkNonce { chunk: 1, .. })
-    ));
+        Err(VerifyError::NonceIndex { chunk: 1, found: 0 })
+    );
 }
 
 #[test]
@@ -517,7 +538,7 @@ fn per_chunk_inputs_are_checked_against_the_backup() {
         let err = verify(&f).unwrap_err();
         let ok = match case {
             0 => matches!(err, VerifyError::ChunkKeyCommitment { chunk: 2, .. }),
-            1 => matches!(err, VerifyError::ChunkNonce { chunk: 1, .. }),
+            1 => matches!(err, VerifyError::NonceIndex { chunk: 1, found: 2 }),
             2 => matches!(
                 err,
                 VerifyError::ChunkRecordCount {
@@ -537,7 +558,7 @@ fn another_backup_is_refused() {
     // The bundle of one backup against another backup of the same shape.
     let f = small();
     let g = fixture(10, 4, 8);
-    let err = verify_bundle_with_rng(&f.bundle, &f.vk, &g.backup, f.root, &mut rng());
+    let err = f.verify_with(&f.expected, Some(&g.backup));
     assert!(
         matches!(
             err,
@@ -551,7 +572,7 @@ fn another_backup_is_refused() {
     // Same key, other ciphertext: C differs.
     let mut backup = g.backup.clone();
     backup.key_commitment = f.backup.key_commitment;
-    let err = verify_bundle_with_rng(&f.bundle, &f.vk, &backup, f.root, &mut rng());
+    let err = f.verify_with(&f.expected, Some(&backup));
     assert!(matches!(
         err,
         Err(VerifyError::HeaderMismatch {
@@ -585,6 +606,7 @@ fn bad_chunk_size_and_empty_bundle_are_refused() {
     let mut f = small();
     f.bundle.chunk_size = 3;
     f.backup.chunk_size = 3;
+    f.shape.chunk_size = 3;
     assert_eq!(
         verify(&f),
         Err(VerifyError::InvalidChunkSize { chunk_size: 3 })
@@ -620,8 +642,12 @@ fn recombination_is_checked() {
 fn wrong_root_is_refused() {
     let f = small();
     let other = f.root + Fr::ONE;
+    let expected = Expected {
+        root: other,
+        ..f.expected
+    };
     assert_eq!(
-        verify_bundle_with_rng(&f.bundle, &f.vk, &f.backup, other, &mut rng()),
+        f.verify_with(&expected, Some(&f.backup)),
         Err(VerifyError::StateRootMismatch {
             expected: other,
             found: f.root
@@ -629,7 +655,11 @@ fn wrong_root_is_refused() {
     );
     // A whole honest bundle and backup of another state, checked against our root.
     let g = fixture(10, 4, 11);
-    let err = verify_bundle_with_rng(&g.bundle, &g.vk, &g.backup, f.root, &mut rng());
+    let expected = Expected {
+        root: f.root,
+        ..g.expected
+    };
+    let err = g.verify_with(&expected, Some(&g.backup));
     assert!(matches!(err, Err(VerifyError::StateRootMismatch { .. })));
 }
 
@@ -638,7 +668,10 @@ fn error_messages_name_chunk_and_check() {
     let mut f = small();
     f.bundle.chunks[1].public_inputs.nonce += Fr::ONE;
     let msg = verify(&f).unwrap_err().to_string();
-    assert!(msg.starts_with("chunk 1: nonce input is 0x"), "{msg}");
+    assert!(
+        msg.starts_with("chunk 1: the nonce's chunk index (low 32 bits) is 2, must be 1"),
+        "{msg}"
+    );
     let msg = VerifyError::InvalidProof { chunk: Some(4) }.to_string();
     assert_eq!(
         msg,
@@ -802,7 +835,19 @@ fn summary_of_a_real_backup_verifies() {
         key_commitment: backup.key_commitment(),
         chunks,
     };
-    let ok = verify_bundle_with_rng(&bundle, &pk.vk, &summary, records.root(), &mut rng).unwrap();
+    let shape = ChunkShape {
+        arity: 4,
+        chunk_size: 4,
+    };
+    let expected = Expected {
+        root: records.root(),
+        size: 10,
+        key_commitment: key.commitment(),
+    };
+    let ok = verify_bundle_with_rng(&bundle, &pk.vk, shape, &expected, Some(&summary), &mut rng)
+        .unwrap();
+    assert_eq!(ok.backup_id, 77);
+    assert!(ok.backup_checked);
     assert_eq!(ok.root, records.root());
     // Another key's backup of the same records: refused on K.
     let other = Backup::create_with_id(
@@ -816,8 +861,9 @@ fn summary_of_a_real_backup_verifies() {
     let err = verify_bundle_with_rng(
         &bundle,
         &pk.vk,
-        &BackupSummary::from_backup(&other),
-        records.root(),
+        shape,
+        &expected,
+        Some(&BackupSummary::from_backup(&other)),
         &mut rng,
     );
     assert!(matches!(

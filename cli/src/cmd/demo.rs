@@ -21,7 +21,7 @@ use zkbackup_circuits::field::to_hex;
 use zkbackup_circuits::records::{RecordFormat, Records};
 use zkbackup_circuits::Fr;
 use zkbackup_prover::{Keys, ProveJob};
-use zkbackup_verifier::verify::{verify_bundle, BackupSummary};
+use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 /// Run the whole path on generated data and an in-process EVM, and print a report with a
 /// ✓ or ✗ per step (exit code 1 if any step fails).
@@ -316,7 +316,13 @@ fn demo(
 
     report.step("verify off chain", || {
         let start = Instant::now();
-        let s = verify_bundle(&bundle, &vk, &BackupSummary::from_backup(&backup), root)?;
+        let expected = Expected {
+            root,
+            size: records.len() as u64,
+            key_commitment: key.commitment(),
+        };
+        let summary = BackupSummary::from_backup(&backup);
+        let s = verify_bundle(&bundle, &vk, shape, &expected, Some(&summary))?;
         Ok((
             (),
             format!(

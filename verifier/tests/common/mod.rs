@@ -10,7 +10,8 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_circuits::lean_imt;
 use zkbackup_verifier::{
-    circuit_id, BackupChunk, BackupSummary, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION,
+    circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof, ChunkShape,
+    Expected, PublicInputs, Summary, VerifyError, BUNDLE_VERSION,
 };
 
 /// Knows the square of each public input: every input appears in a constraint, so the proof
@@ -44,13 +45,51 @@ pub fn prove(pk: &ProvingKey<Bn254>, inputs: &[Fr], rng: &mut StdRng) -> Proof<B
         .expect("toy proof")
 }
 
-/// An honest bundle, the backup summary it matches, and the root it proves.
+/// The backup id of every fixture's nonces.
+pub const BACKUP_ID: u128 = 0x1234_5678_9abc_def0_1122_3344;
+
+/// An honest bundle, the backup summary it matches, the key's shape, and what an auditor
+/// trusts (the root it proves, its record count, its key commitment).
 pub struct Fixture {
     pub pk: ProvingKey<Bn254>,
     pub vk: VerifyingKey<Bn254>,
+    pub shape: ChunkShape,
     pub bundle: Bundle,
     pub backup: BackupSummary,
     pub root: Fr,
+    pub expected: Expected,
+}
+
+impl Fixture {
+    /// Verifies the bundle against everything the fixture holds (a seeded batch RNG).
+    pub fn verify(&self) -> Result<Summary, VerifyError> {
+        self.verify_with(&self.expected, Some(&self.backup))
+    }
+
+    /// Verifies the bundle against `expected` and `backup`.
+    pub fn verify_with(
+        &self,
+        expected: &Expected,
+        backup: Option<&BackupSummary>,
+    ) -> Result<Summary, VerifyError> {
+        let mut rng = StdRng::seed_from_u64(42);
+        verify_bundle_with_rng(
+            &self.bundle,
+            &self.vk,
+            self.shape,
+            expected,
+            backup,
+            &mut rng,
+        )
+    }
+
+    /// Re-proves chunk `j` after `alter` changed its public inputs: a *valid* proof of the
+    /// altered inputs, so only the verifier's cross-checks can catch the change.
+    pub fn reprove(&mut self, j: usize, alter: impl FnOnce(&mut PublicInputs), rng: &mut StdRng) {
+        let entry = &mut self.bundle.chunks[j];
+        alter(&mut entry.public_inputs);
+        entry.proof = prove(&self.pk, &entry.public_inputs.to_array(), rng);
+    }
 }
 
 /// `records` records in chunks of `chunk_size`, random chunk values, proofs with the toy
@@ -61,7 +100,7 @@ pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
     let mut rng = StdRng::seed_from_u64(seed + 1);
     let n = records.div_ceil(chunk_size as u64) as usize;
     let key_commitment = Fr::rand(&mut rng);
-    let backup_id: u128 = 0x1234_5678_9abc_def0_1122_3344;
+    let backup_id = BACKUP_ID;
     let mut chunks = Vec::with_capacity(n);
     let mut backup_chunks = Vec::with_capacity(n);
     for j in 0..n {
@@ -120,8 +159,17 @@ pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
     Fixture {
         pk,
         vk,
+        shape: ChunkShape {
+            arity: 4,
+            chunk_size,
+        },
         bundle,
         backup,
         root,
+        expected: Expected {
+            root,
+            size: records,
+            key_commitment,
+        },
     }
 }
