@@ -20,6 +20,7 @@
 mod args;
 mod cmd;
 mod error;
+mod keyfile;
 mod progress;
 
 use clap::{Parser, Subcommand};
