@@ -231,6 +231,15 @@ pub struct Records {
     fields: Vec<Fr>,
 }
 
+/// Records are secrets once decrypted: their fields are overwritten with zeros on drop.
+impl Drop for Records {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.fields);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for Records {}
+
 // `len` without `is_empty`: a `Records` is never empty.
 #[allow(clippy::len_without_is_empty)]
 impl Records {
@@ -301,9 +310,9 @@ impl Records {
         &self.fields
     }
 
-    /// All fields, row-major, by value.
-    pub fn into_fields(self) -> Vec<Fr> {
-        self.fields
+    /// All fields, row-major, by value (no longer wiped on drop: the caller's to wipe).
+    pub fn into_fields(mut self) -> Vec<Fr> {
+        std::mem::take(&mut self.fields)
     }
 
     /// The leaves `Poseidon(record)`, hashed in parallel for large states.

@@ -1,8 +1,9 @@
 //! Arguments shared by several verbs.
 
 use crate::error::InputResultExt;
+use anyhow::Context;
 use clap::{Args, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use zkbackup_circuits::records::{RecordFormat, Records};
 
 /// A records file format on the command line.
@@ -53,4 +54,78 @@ impl RecordsInput {
         );
         Ok(records)
     }
+}
+
+/// `--skip-memory-check`: for verbs that fix a chunk size (`setup`, `backup`).
+#[derive(Clone, Debug, Args)]
+pub struct MemoryCheck {
+    /// Do not refuse a chunk size whose setup or proofs would not fit this machine's
+    /// available memory (e.g. when the proving runs on a bigger machine).
+    #[arg(long)]
+    pub skip_memory_check: bool,
+}
+
+impl MemoryCheck {
+    /// Estimates `shape` and prints the estimate to stderr; refuses it (exit 2) when it
+    /// needs more than this machine's available memory (`MemAvailable`), naming the largest
+    /// chunk size that fits, unless `--skip-memory-check`.
+    pub fn check(
+        &self,
+        shape: zkbackup_circuits::chunk::ChunkShape,
+    ) -> anyhow::Result<zkbackup_prover::estimate::ShapeEstimate> {
+        use zkbackup_prover::estimate::{check_fits, estimate, gib, FitError, MemoryInfo};
+        let memory = MemoryInfo::read();
+        let estimate = match (memory, self.skip_memory_check) {
+            (Some(m), false) => match check_fits(shape, m.available) {
+                Ok(e) => e,
+                Err(FitError::TooLarge(e)) => {
+                    return Err(crate::error::bad_input(format!(
+                        "{e} (--skip-memory-check to go on anyway)"
+                    )))
+                }
+                Err(e) => return Err(e).context("estimating the chunk circuit"),
+            },
+            _ => estimate(shape).context("estimating the chunk circuit")?,
+        };
+        let e = &estimate;
+        eprintln!(
+            "chunk size {}: {}{} constraints per chunk; setup needs about {} and {}, proving \
+             about {} per chunk and {} with one job (+{} per extra job){}",
+            shape.chunk_size,
+            if e.exact { "" } else { "about " },
+            e.constraints,
+            gib(e.setup_bytes),
+            crate::progress::duration(e.setup_secs),
+            crate::progress::duration(e.prove_secs),
+            gib(e.prove_bytes(1)),
+            gib(e.prove_job_bytes),
+            match memory {
+                Some(m) => format!("; {} of memory available", gib(m.available)),
+                None => "; memory not checked (no /proc/meminfo)".to_string(),
+            }
+        );
+        Ok(estimate)
+    }
+}
+
+/// Refuses a file given where a directory is wanted, naming the flag and what it wants.
+pub fn expect_dir(flag: &str, path: &Path, what: &str) -> anyhow::Result<()> {
+    if path.exists() && !path.is_dir() {
+        return Err(crate::error::bad_input(format!(
+            "{flag} wants {what}, but {} is a file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a directory given where a file is wanted, naming the flag and what it wants.
+pub fn expect_file(flag: &str, path: &Path, what: &str) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Err(crate::error::bad_input(format!(
+            "{flag} wants {what}, but {} is a directory",
+            path.display()
+        )));
+    }
+    Ok(())
 }

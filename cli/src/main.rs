@@ -22,6 +22,7 @@
 mod args;
 mod cmd;
 mod error;
+mod keyfile;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -34,7 +34,7 @@ pub const VK_FILE: &str = "vk.bin";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// A file could not be read or written.
-    #[error("{path}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

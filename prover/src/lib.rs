@@ -3,10 +3,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod estimate;
 pub mod keys;
 pub mod prove;
 pub mod run;
 
 pub use keys::{KeyError, Keys, KeysMeta};
 pub use prove::{ChunkProver, ProveError};
-pub use run::{checkpoint_dir, ProveJob, RunError, RunReport};
+pub use run::{checkpoint_dir, lock_path, OutputLock, ProveJob, RunError, RunReport};

@@ -5,6 +5,14 @@
 //! matrices or inlining linear combinations), then runs the QAP witness map and the MSMs.
 //! [`ChunkProver::prove_stock`] is `ark_groth16::Groth16::prove` on the identical circuit
 //! and key, kept for the benchmark's side-by-side comparison and as a cross-check.
+//!
+//! # Secrets
+//! The full assignment holds the records and the key. Ours moves it out of the constraint
+//! system (no copy is left there) into a [`Zeroizing`] vector, wiped when dropped, as are
+//! the proof's blinding scalars `r, s`; the witness itself ([`ChunkWitness`]) wipes its
+//! records and key on drop. Best effort: the gadgets' own copies of values during synthesis
+//! and ark-groth16's internal vectors (QAP evaluations, MSM scalars) are out of reach, and
+//! [`ChunkProver::prove_stock`] wipes nothing beyond the witness.
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
@@ -16,6 +24,8 @@ use ark_relations::gr1cs::{
 use ark_relations::utils::matrix::Matrix;
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
+use zeroize::Zeroize;
+use zeroize::Zeroizing;
 use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkPublic, ChunkShape, ChunkWitness};
 
 /// Why a chunk could not be proven.
@@ -111,25 +121,39 @@ impl ChunkProver {
     }
 
     /// The full assignment `[1, public inputs…, witnesses…]`, computed without building
-    /// constraint matrices. Checks satisfaction against the precomputed matrices.
-    pub fn assignment(&self, witness: ChunkWitness) -> Result<Vec<Fr>, ProveError> {
+    /// constraint matrices. Checks satisfaction against the precomputed matrices. Wiped
+    /// when dropped.
+    pub fn assignment(&self, witness: ChunkWitness) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let (circuit, _) = self.circuit(witness)?;
         self.assignment_of(circuit)
     }
 
-    fn assignment_of(&self, circuit: ChunkCircuit) -> Result<Vec<Fr>, ProveError> {
+    fn assignment_of(&self, circuit: ChunkCircuit) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove {
             construct_matrices: false,
             generate_lc_assignments: false,
         });
-        circuit.generate_constraints(cs.clone())?;
-        let mut full = cs.instance_assignment()?;
-        if full.len() != self.num_instance_variables {
+        let synthesized = circuit.generate_constraints(cs.clone());
+        // Move the assignment out of the constraint system rather than copy it, so that
+        // the only copy is the wiped one below, whether synthesis succeeded or not.
+        let (instance, witness) = {
+            let mut inner = cs.borrow_mut().ok_or(SynthesisError::MissingCS)?;
+            let assignments = &mut inner.assignments;
+            assignments.lc_assignment.zeroize();
+            (
+                Zeroizing::new(std::mem::take(&mut assignments.instance_assignment)),
+                Zeroizing::new(std::mem::take(&mut assignments.witness_assignment)),
+            )
+        };
+        synthesized?;
+        if instance.len() != self.num_instance_variables {
             return Err(ProveError::Unsatisfied);
         }
-        full.extend(cs.witness_assignment()?);
+        let mut full = Zeroizing::new(Vec::with_capacity(instance.len() + witness.len()));
+        full.extend_from_slice(&instance);
+        full.extend_from_slice(&witness);
         if !self.satisfied(&full) {
             return Err(ProveError::Unsatisfied);
         }
@@ -167,12 +191,12 @@ impl ChunkProver {
         let (circuit, public) = self.circuit(witness)?;
         check(&public).map_err(ProveError::Rejected)?;
         let full = self.assignment_of(circuit)?;
-        let r = Fr::rand(rng);
-        let s = Fr::rand(rng);
+        let r = Zeroizing::new(Fr::rand(rng));
+        let s = Zeroizing::new(Fr::rand(rng));
         let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
             &self.pk,
-            r,
-            s,
+            *r,
+            *s,
             &self.matrices,
             self.num_instance_variables,
             self.num_constraints,

@@ -7,13 +7,19 @@
 //! that is killed and started again keeps every checkpoint that belongs to the same
 //! backup and keys and still verifies, and proves only the rest. The directory is removed
 //! once the bundle is written.
+//!
+//! A run holds an exclusive OS file lock (`flock`) on `<bundle>.lock` from start to end
+//! ([`OutputLock`]), so two runs on one output cannot do the work twice or interleave their
+//! checkpoints: the second is refused at once with [`RunError::Locked`]. The operating system
+//! releases the lock when its process ends, however it ends, so a crash leaves nothing
+//! stale behind.
 
 use crate::prove::{ChunkProver, ProveError};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, Groth16};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use zkbackup_circuits::backup::Backup;
@@ -46,6 +52,26 @@ pub enum RunError {
         done: usize,
         /// Chunks in the backup.
         total: usize,
+    },
+    /// Another run holds the output's lock: it is writing the same bundle.
+    #[error("another run is writing this bundle: it holds the lock on {}", lock.display())]
+    Locked {
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The bundle exists already (an earlier run finished); it is never overwritten.
+    #[error("{}: already exists; refusing to overwrite it", path.display())]
+    Exists {
+        /// The bundle.
+        path: PathBuf,
+    },
+    /// The lock file could not be created or locked.
+    #[error("{}: cannot lock", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
     },
     /// A checkpoint file or the bundle could not be read or written.
     #[error("{path}: {problem}")]
@@ -85,6 +111,96 @@ pub fn checkpoint_dir(bundle: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".chunks");
     bundle.with_file_name(name)
+}
+
+/// The lock file of a bundle path: `<bundle>.lock`.
+pub fn lock_path(bundle: &Path) -> PathBuf {
+    let mut name = bundle
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".lock");
+    bundle.with_file_name(name)
+}
+
+/// An exclusive OS lock on a bundle's `<bundle>.lock`, held by one proving run at a time.
+///
+/// The lock is `flock(2)` (through `fs4`), not a pid file: the kernel drops it when the
+/// holder's process ends, even by a crash or `kill -9`. The file is removed on drop, while
+/// still locked; [`OutputLock::acquire`] checks after locking that the file it locked is
+/// still the one at the path (not one a finishing run just removed), so removal cannot let
+/// two runs in.
+#[derive(Debug)]
+pub struct OutputLock {
+    bundle: PathBuf,
+    path: PathBuf,
+    _file: File,
+}
+
+impl OutputLock {
+    /// Locks `bundle`'s lock file, creating it; [`RunError::Locked`] if another run holds it.
+    pub fn acquire(bundle: &Path) -> Result<Self, RunError> {
+        use fs4::fs_std::FileExt;
+        let path = lock_path(bundle);
+        let lock_err = |source| RunError::Lock {
+            path: path.clone(),
+            source,
+        };
+        loop {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(lock_err)?;
+            match file.try_lock_exclusive() {
+                Ok(true) => {}
+                Ok(false) => return Err(RunError::Locked { lock: path }),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Err(RunError::Locked { lock: path })
+                }
+                Err(e) => return Err(lock_err(e)),
+            }
+            if same_file(&file, &path) {
+                return Ok(Self {
+                    bundle: bundle.to_path_buf(),
+                    path,
+                    _file: file,
+                });
+            }
+            // A finishing run removed (and maybe another run re-created) the file between
+            // our open and our lock: lock the file that is there now.
+        }
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still locked; the lock goes with the file handle right after.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Whether `file` is the file now at `path`.
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
 }
 
 fn file_err(path: &Path, problem: impl ToString) -> RunError {
@@ -145,11 +261,36 @@ impl ProveJob<'_> {
     }
 
     /// Proves every chunk not yet checkpointed, `jobs` at a time, calling `progress(done,
-    /// total)` after each; then writes the bundle and removes the checkpoints.
+    /// total)` once with the chunks taken from checkpoints and then after each chunk
+    /// proven; then writes the bundle and removes the checkpoints. Holds the output's
+    /// [`OutputLock`] throughout.
     pub fn run(
         &self,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<(Bundle, RunReport), RunError> {
+        let lock = OutputLock::acquire(self.out)?;
+        self.run_locked(&lock, progress)
+    }
+
+    /// [`ProveJob::run`] under a lock the caller took earlier (e.g. before the slow reading
+    /// of its inputs, so that a second run is refused at once).
+    pub fn run_locked(
+        &self,
+        lock: &OutputLock,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(Bundle, RunReport), RunError> {
+        if lock.bundle != self.out {
+            return Err(RunError::Mismatch(format!(
+                "the lock held is for {}, not for {}",
+                lock.bundle.display(),
+                self.out.display()
+            )));
+        }
+        if self.out.symlink_metadata().is_ok() {
+            return Err(RunError::Exists {
+                path: self.out.to_path_buf(),
+            });
+        }
         let shape = self.check()?;
         let vk = self.prover.proving_key().vk.clone();
         let pvk = prepare_verifying_key(&vk);

@@ -76,3 +76,23 @@ fn a_witness_of_another_shape_is_refused() {
         Err(ProveError::Shape { .. })
     ));
 }
+
+/// Compiles only for types whose memory is wiped when dropped.
+fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+
+#[test]
+fn the_assignment_the_witness_and_records_are_wiped_on_drop() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let shape = ChunkShape::new(2, 2).unwrap();
+    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let key = Key::generate_with(&mut rng);
+    let records =
+        zkbackup_circuits::records::Records::new(2, (1..=4u64).map(Fr::from).collect()).unwrap();
+    wiped_on_drop(&records);
+    let witness = ChunkWitness::new(shape, records.fields().to_vec(), key, 7).unwrap();
+    wiped_on_drop(&witness);
+    let full = prover.assignment(witness).unwrap();
+    wiped_on_drop(&full);
+    // The records are in it, so it must be wiped.
+    assert!(full.windows(4).any(|w| w == records.fields()));
+}

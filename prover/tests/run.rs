@@ -8,7 +8,7 @@ use zkbackup_circuits::backup::Backup;
 use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::cipher::Key;
 use zkbackup_circuits::records::{RecordFormat, Records};
-use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
+use zkbackup_prover::{checkpoint_dir, lock_path, Keys, OutputLock, ProveJob, RunError};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 #[test]
@@ -100,4 +100,41 @@ fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
     };
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("root")));
     assert!(!out.exists());
+}
+
+#[test]
+fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let shape = ChunkShape::new(1, 2).unwrap();
+    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
+    let key = Key::generate_with(&mut rng);
+    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.json");
+    let job = ProveJob {
+        backup: &backup,
+        records: &records,
+        key: &key,
+        prover: &prover,
+        out: &out,
+        jobs: 1,
+        stop: None,
+    };
+
+    let held = OutputLock::acquire(&out).unwrap();
+    assert_eq!(held.path(), lock_path(&out));
+    match job.run(&|_, _| {}) {
+        Err(RunError::Locked { lock }) => assert_eq!(lock, lock_path(&out)),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(!checkpoint_dir(&out).exists(), "no work done");
+    // The lock's holder runs under it.
+    job.run_locked(&held, &|_, _| {}).unwrap();
+    drop(held);
+    assert!(!lock_path(&out).exists());
+
+    let before = std::fs::read(&out).unwrap();
+    assert!(matches!(job.run(&|_, _| {}), Err(RunError::Exists { path }) if path == out));
+    assert_eq!(std::fs::read(&out).unwrap(), before);
 }

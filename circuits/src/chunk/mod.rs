@@ -24,6 +24,7 @@ use crate::lean_imt;
 use crate::poseidon::{self, MAX_INPUTS};
 use ark_bn254::Fr;
 use rayon::prelude::*;
+use zeroize::Zeroize;
 
 /// The number of public inputs of a chunk proof.
 pub const PUBLIC_INPUTS: usize = 5;
@@ -104,7 +105,7 @@ impl ChunkPublic {
     }
 }
 
-/// Everything the prover knows about one chunk. Holds the key: wiped on drop with it.
+/// Everything the prover knows about one chunk. Its records and key are wiped on drop.
 #[derive(Clone)]
 pub struct ChunkWitness {
     /// The circuit's shape.
@@ -116,6 +117,14 @@ pub struct ChunkWitness {
     /// The chunk's nonce.
     pub nonce: u128,
 }
+
+impl Drop for ChunkWitness {
+    fn drop(&mut self) {
+        self.records.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for ChunkWitness {}
 
 impl ChunkWitness {
     /// A witness for `records` (row-major) under `key` and `nonce`.

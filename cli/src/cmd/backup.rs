@@ -1,13 +1,15 @@
 //! `zkbackup backup`: encrypt a records file into a new backup file.
 
-use crate::args::RecordsInput;
+use crate::args::{MemoryCheck, RecordsInput};
 use crate::error::{bad_input, InputResultExt};
+use crate::keyfile::read_escrow_key;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use zkbackup_circuits::backup::{Backup, BackupError};
-use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::field;
 use zkbackup_circuits::records::RecordFormat;
 
@@ -17,6 +19,9 @@ pub const DEFAULT_CHUNK_SIZE: usize = 256;
 /// Encrypt a records file under an escrow key into a backup file (format v1, docs/FORMAT.md).
 ///
 /// Prints `root 0x…` (the state root R) and `commitment 0x…` (the backup commitment C).
+/// The chunk size fixes the circuit the backup is proven with: its memory and time are
+/// estimated first, and a chunk size whose proofs would not fit this machine's available
+/// memory is refused.
 #[derive(Clone, Debug, Args)]
 pub struct BackupArgs {
     #[command(flatten)]
@@ -30,6 +35,11 @@ pub struct BackupArgs {
     /// Records per chunk, a power of two.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CHUNK_SIZE)]
     chunk_size: usize,
+    #[command(flatten)]
+    memory: MemoryCheck,
+    /// Print one JSON object on stdout instead of the `root …` and `commitment …` lines.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `zkbackup backup`.
@@ -48,8 +58,10 @@ pub fn run(args: BackupArgs) -> anyhow::Result<()> {
     }
     let format = RecordFormat::resolve(&args.records.records, args.records.format.map(Into::into))
         .input_error()?;
-    let key = Key::read(&args.key).input_error()?;
+    let key = read_escrow_key(&args.key)?;
     let records = args.records.read()?;
+    let shape = ChunkShape::new(records.arity(), args.chunk_size).input_error()?;
+    args.memory.check(shape)?;
     let start = std::time::Instant::now();
     let spinner = crate::progress::spinner("encrypting");
     let backup = Backup::create(&records, format, &key, args.chunk_size).input_error();
@@ -66,9 +78,25 @@ pub fn run(args: BackupArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e).context("writing the backup"),
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "root {}", field::to_hex(&backup.root())).context("writing to stdout")?;
-    writeln!(out, "commitment {}", field::to_hex(&backup.commitment()))
-        .context("writing to stdout")?;
+    if args.json {
+        let h = backup.header();
+        let value = json!({
+            "backup": args.out,
+            "root": field::to_hex(&h.root),
+            "commitment": field::to_hex(&h.commitment),
+            "key_commitment": field::to_hex(&h.key_commitment),
+            "backup_id": h.backup_id.to_string(),
+            "records": h.records,
+            "arity": h.arity,
+            "chunk_size": h.chunk_size,
+            "chunks": backup.chunks().len(),
+        });
+        writeln!(out, "{value}").context("writing to stdout")?;
+    } else {
+        writeln!(out, "root {}", field::to_hex(&backup.root())).context("writing to stdout")?;
+        writeln!(out, "commitment {}", field::to_hex(&backup.commitment()))
+            .context("writing to stdout")?;
+    }
     eprintln!(
         "{} records, arity {}, {} chunks of up to {} records, written to {}",
         records.len(),

@@ -18,6 +18,10 @@ pub struct KeygenArgs {
     /// Key file to create; must not exist.
     #[arg(long, value_name = "KEY")]
     out: PathBuf,
+    /// Print one JSON object on stdout (`{"key_file": …, "commitment": "0x…"}`) instead of
+    /// the `commitment …` line.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `zkbackup keygen`.
@@ -28,11 +32,14 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         Err(e @ KeyFileError::Exists { .. }) => return Err(e).input_error(),
         Err(e) => return Err(e).context("writing the key file"),
     }
-    writeln!(
-        std::io::stdout().lock(),
-        "commitment {}",
-        field::to_hex(&key.commitment())
-    )
+    let commitment = field::to_hex(&key.commitment());
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value = serde_json::json!({ "key_file": args.out, "commitment": commitment });
+        writeln!(out, "{value}")
+    } else {
+        writeln!(out, "commitment {commitment}")
+    }
     .context("writing to stdout")?;
     eprintln!(
         "wrote {} (owner-only); keep it secret and escrowed: whoever holds it can decrypt \

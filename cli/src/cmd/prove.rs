@@ -1,39 +1,67 @@
 //! `zkbackup prove`: prove every chunk of a backup, in parallel, resumably.
 
-use crate::args::RecordsInput;
+use crate::args::{expect_dir, expect_file};
 use crate::error::{bad_input, InputResultExt};
-use crate::progress;
+use crate::keyfile::read_escrow_key;
+use crate::progress::ChunkProgress;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::field;
+use zkbackup_prover::run::OutputLock;
 use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
 
-/// Prove that a backup file encrypts the records under the escrowed key: one Groth16 proof
-/// per chunk, written as a JSON bundle (docs/BUNDLE.md).
+/// Prove that a backup file encrypts the records of its state root under the escrowed key:
+/// one Groth16 proof per chunk, written as a JSON bundle (docs/BUNDLE.md).
 ///
-/// Finished chunks are checkpointed in BUNDLE.chunks/; a run that is killed and started
-/// again with the same arguments proves only the chunks that are left.
+/// The records are not needed: the backup is decrypted with the key, and proving is refused
+/// unless the decrypted records re-root to the backup's state root R.
+///
+/// Finished chunks are checkpointed in BUNDLE.chunks/; a run that is stopped (Ctrl-C,
+/// SIGTERM: it finishes the chunks in progress) or killed and started again with the same
+/// arguments proves only the chunks that are left. A run holds an OS lock on BUNDLE.lock:
+/// a second run on the same output is refused.
 #[derive(Clone, Debug, Args)]
 pub struct ProveArgs {
     /// The backup file (from `zkbackup backup`).
     #[arg(long, value_name = "BACKUP")]
     backup: PathBuf,
-    #[command(flatten)]
-    records: RecordsInput,
-    /// The key file the backup was encrypted under.
+    /// The escrow key file the backup was encrypted under (from `zkbackup keygen`).
     #[arg(long, value_name = "KEY")]
     key: PathBuf,
-    /// The key directory written by `zkbackup setup` for the backup's arity and chunk size.
+    /// The proving keys directory written by `zkbackup setup` for the backup's arity and
+    /// chunk size.
     #[arg(long, value_name = "DIR")]
-    keys: PathBuf,
+    keys_dir: PathBuf,
     /// The bundle to write; must not exist.
     #[arg(long, value_name = "BUNDLE")]
     out: PathBuf,
     /// Chunks proven at once (memory grows with it); default: the number of CPUs.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
+    /// Print one JSON object on stdout instead of the `bundle …` line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Stops at SIGINT or SIGTERM: the first sets the flag (the run finishes the chunks in
+/// progress, keeps them and returns), a second one exits at once (status 130).
+fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as it was before this signal set it.
+        flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+        flag::register(signal, Arc::clone(&stop)).context("installing the Ctrl-C handler")?;
+    }
+    Ok(stop)
 }
 
 /// Runs `zkbackup prove`.
@@ -44,15 +72,38 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
             args.out.display()
         )));
     }
+    expect_file(
+        "--backup",
+        &args.backup,
+        "the backup file written by `zkbackup backup`",
+    )?;
+    expect_dir(
+        "--keys-dir",
+        &args.keys_dir,
+        "the proving keys directory written by `zkbackup setup` (the escrow key file goes \
+         to --key)",
+    )?;
+    if args.jobs == Some(0) {
+        return Err(bad_input("--jobs must be at least 1"));
+    }
+    // Before the slow reads: a second run on this output is refused at once.
+    let lock = match OutputLock::acquire(&args.out) {
+        Ok(lock) => lock,
+        Err(e @ RunError::Locked { .. }) => {
+            return Err(e)
+                .input_error()
+                .with_context(|| format!("{}", args.out.display()))
+        }
+        Err(e) => return Err(e).context("locking the output"),
+    };
     let backup = Backup::read(&args.backup).input_error()?;
-    let records = args.records.read()?;
-    let key = Key::read(&args.key).input_error()?;
-    let keys = Keys::read(&args.keys).input_error()?;
+    let key = read_escrow_key(&args.key)?;
+    let keys = Keys::read(&args.keys_dir).input_error()?;
     let h = backup.header();
     if (keys.meta.arity, keys.meta.chunk_size) != (h.arity, h.chunk_size) {
         return Err(bad_input(format!(
             "{}: keys for arity {} and chunk size {}, but {} has arity {} and chunk size {}",
-            args.keys.display(),
+            args.keys_dir.display(),
             keys.meta.arity,
             keys.meta.chunk_size,
             args.backup.display(),
@@ -60,15 +111,20 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
             h.chunk_size
         )));
     }
+    // The records come from the backup itself: decrypted, and re-rooted to its R.
+    let records = {
+        let spinner = crate::progress::spinner("decrypting");
+        let records = backup.restore_named(&key, &args.backup);
+        spinner.finish_and_clear();
+        records.input_error().context("decrypting the backup")?
+    };
     let prover = keys.prover().context("preparing the prover")?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(bad_input("--jobs must be at least 1"));
-    }
     let total = backup.chunks().len();
-    let bar = progress::bar(total as u64, "proving");
+    let stop = stop_on_signals()?;
+    let progress = ChunkProgress::new("proving", total, Some(Arc::clone(&stop)));
     let start = std::time::Instant::now();
     let job = ProveJob {
         backup: &backup,
@@ -77,24 +133,55 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         prover: &prover,
         out: &args.out,
         jobs,
-        stop: None,
+        stop: Some(&stop),
     };
-    let result = job.run(&|done, _| bar.set_position(done as u64));
-    bar.finish_and_clear();
-    let (_, report) = match result {
+    let result = job.run_locked(&lock, &|done, total| progress.update(done, total));
+    progress.finish();
+    drop(lock);
+    let checkpoints = checkpoint_dir(&args.out);
+    let (bundle, report) = match result {
         Ok(r) => r,
+        Err(RunError::Interrupted { done, total }) => {
+            anyhow::bail!(
+                "interrupted: {done} of {total} chunks are proven and kept in {}; run the same \
+                 command again to prove the other {}",
+                checkpoints.display(),
+                total - done
+            )
+        }
         Err(e @ RunError::Mismatch(_)) => return Err(e).input_error(),
         Err(e) => {
             return Err(e).with_context(|| {
                 format!(
                     "proving stopped; finished chunks are kept in {}",
-                    checkpoint_dir(&args.out).display()
+                    checkpoints.display()
                 )
             })
         }
     };
     let secs = start.elapsed().as_secs_f64();
-    println!("bundle {}", args.out.display());
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value = json!({
+            "bundle": args.out,
+            "circuit_id": bundle.circuit_id,
+            "root": field::to_hex(&bundle.root),
+            "commitment": field::to_hex(&bundle.commitment),
+            "key_commitment": field::to_hex(&bundle.key_commitment),
+            "records": bundle.records,
+            "arity": bundle.arity,
+            "chunk_size": bundle.chunk_size,
+            "chunks": report.chunks,
+            "resumed": report.resumed,
+            "proven": report.proven,
+            "jobs": jobs,
+            "constraints_per_chunk": prover.num_constraints(),
+            "seconds": secs,
+        });
+        writeln!(out, "{value}").context("writing to stdout")?;
+    } else {
+        writeln!(out, "bundle {}", args.out.display()).context("writing to stdout")?;
+    }
     eprintln!(
         "{} chunks ({} resumed from checkpoints, {} proven) for {} records in {:.1} s, {} jobs, {} constraints per chunk",
         report.chunks,

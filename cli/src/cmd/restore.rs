@@ -114,7 +114,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let key = Key::read(&args.key).input_error()?;
+    let key: Key = crate::keyfile::read_escrow_key(&args.key)?;
     let start = std::time::Instant::now();
     let spinner = crate::progress::spinner("checking and decrypting");
     let records = backup.restore_named(&key, &args.backup).input_error();

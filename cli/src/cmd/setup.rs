@@ -1,10 +1,13 @@
 //! `zkbackup setup`: a single-party Groth16 setup for one chunk shape.
 
+use crate::args::MemoryCheck;
 use crate::error::{bad_input, InputResultExt};
 use crate::progress;
 use anyhow::Context;
 use clap::Args;
 use rand::rngs::OsRng;
+use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_prover::Keys;
@@ -13,7 +16,8 @@ use zkbackup_prover::Keys;
 /// size, with randomness from the operating system.
 ///
 /// Writes DIR/keys.json, DIR/proving_key.bin, DIR/vk.bin (what `verify` reads) and
-/// DIR/verification_key.json (snarkjs format).
+/// DIR/verification_key.json (snarkjs format). First estimates the memory and time the
+/// shape needs, and refuses one that does not fit this machine's available memory.
 #[derive(Clone, Debug, Args)]
 pub struct SetupArgs {
     /// Field elements per record (1 to 16).
@@ -25,6 +29,11 @@ pub struct SetupArgs {
     /// Directory for the keys (created; refused if it already holds keys).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    memory: MemoryCheck,
+    /// Print one JSON object on stdout instead of the `circuit …` line.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The warning every single-party setup prints.
@@ -34,12 +43,18 @@ The auditor who relies on the proofs, not the custodian who makes them, must run
 /// Runs `zkbackup setup`.
 pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     let shape = ChunkShape::new(args.arity, args.chunk_size).input_error()?;
+    crate::args::expect_dir(
+        "--out",
+        &args.out,
+        "a directory for the proving and verifying keys",
+    )?;
     if args.out.join(zkbackup_prover::keys::META_FILE).exists() {
         return Err(bad_input(format!(
             "{}: already holds keys; refusing to overwrite them",
             args.out.display()
         )));
     }
+    let estimate = args.memory.check(shape)?;
     eprintln!("{SINGLE_PARTY_WARNING}");
     let spinner = progress::spinner("setup");
     let start = std::time::Instant::now();
@@ -48,15 +63,37 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     zkbackup_verifier::snarkjs::write_verification_key(&args.out, keys.vk())
         .context("writing verification_key.json")?;
     spinner.finish_and_clear();
-    println!("circuit {}", keys.meta.circuit_id);
+    let secs = start.elapsed().as_secs_f64();
+    let per_record = keys.meta.constraints as f64 / shape.chunk_size as f64;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value = json!({
+            "keys_dir": args.out,
+            "circuit_id": keys.meta.circuit_id,
+            "arity": shape.arity,
+            "chunk_size": shape.chunk_size,
+            "constraints": keys.meta.constraints,
+            "constraints_per_record": per_record,
+            "seconds": secs,
+            "estimate": {
+                "setup_bytes": estimate.setup_bytes,
+                "prove_bytes_one_job": estimate.prove_bytes(1),
+                "prove_bytes_per_extra_job": estimate.prove_job_bytes,
+                "prove_seconds_per_chunk": estimate.prove_secs,
+            },
+        });
+        writeln!(out, "{value}").context("writing to stdout")?;
+    } else {
+        writeln!(out, "circuit {}", keys.meta.circuit_id).context("writing to stdout")?;
+    }
     eprintln!(
         "arity {}, chunk size {}: {} constraints ({:.0} per record); keys in {} ({:.1} s)",
         shape.arity,
         shape.chunk_size,
         keys.meta.constraints,
-        keys.meta.constraints as f64 / shape.chunk_size as f64,
+        per_record,
         args.out.display(),
-        start.elapsed().as_secs_f64()
+        secs
     );
     Ok(())
 }

@@ -1,0 +1,44 @@
+//! Reading the escrow key file, with a warning when others can read it.
+
+use crate::error::{bad_input, InputResultExt};
+use std::path::Path;
+use zkbackup_circuits::cipher::Key;
+
+/// Reads and validates the escrow key file given to `--key` (exit 2 on any problem). Warns
+/// on stderr when the file is readable or writable by its group or others (Unix mode
+/// `& 0o077`): whoever can read it can decrypt every backup made with it.
+pub fn read_escrow_key(path: &Path) -> anyhow::Result<Key> {
+    if path.is_dir() {
+        return Err(bad_input(format!(
+            "--key wants the escrow key file written by `zkbackup keygen`, but {} is a \
+             directory (the proving keys directory goes to --keys-dir)",
+            path.display()
+        )));
+    }
+    if let Some(warning) = permission_warning(path) {
+        eprintln!("{warning}");
+    }
+    Key::read(path).input_error()
+}
+
+/// The warning for a key file that its group or others may access, if it is one.
+pub fn permission_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "warning: the key file {} is accessible by its group or others (mode {mode:03o}); \
+                 whoever can read it can decrypt every backup made with it: `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
