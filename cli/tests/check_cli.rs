@@ -213,7 +213,10 @@ fn check_fails_with_exit_1_at_the_step_that_finds_the_problem() {
     assert!(line.contains("backup commitment"), "{line}");
 
     // `restore` runs the same commitment check: it refuses both files and writes nothing.
-    for (file, problem) in [("chunk.zkb", "commitment of chunk 0"), ("c.zkb", "backup commitment")] {
+    for (file, problem) in [
+        ("chunk.zkb", "commitment of chunk 0"),
+        ("c.zkb", "backup commitment"),
+    ] {
         let err = fails(
             &[
                 "restore",
