@@ -37,17 +37,7 @@ impl World {
             .collect();
         std::fs::write(w.p("records.csv"), records).unwrap();
         ok(&["keygen", "--out", s(&w.p("key.json"))]);
-        ok(&[
-            "backup",
-            "--records",
-            s(&w.p("records.csv")),
-            "--key",
-            s(&w.p("key.json")),
-            "--out",
-            s(&w.p("backup.zkb")),
-            "--chunk-size",
-            "4",
-        ]);
+        common::backup(&w.p("records.csv"), &w.p("key.json"), &w.p("backup.zkb"), 4);
         w
     }
 
@@ -387,17 +377,7 @@ fn a_reader_that_closes_stdout_early_is_not_an_error() {
         .map(|i| format!("{},{},{},{}\n", i, i * 3, i * 5, i * 7))
         .collect();
     std::fs::write(w.p("big.csv"), records).unwrap();
-    ok(&[
-        "backup",
-        "--records",
-        s(&w.p("big.csv")),
-        "--key",
-        s(&w.p("key.json")),
-        "--out",
-        s(&w.p("big.zkb")),
-        "--chunk-size",
-        "256",
-    ]);
+    common::backup(&w.p("big.csv"), &w.p("key.json"), &w.p("big.zkb"), 256);
     let key = w.p("key.json");
     for args in [
         vec!["inspect", s(&w.p("big.zkb")), "--json"],

@@ -28,26 +28,8 @@ impl World {
         std::fs::write(dir.join("records.csv"), records).unwrap();
         let w = World { _tmp: tmp, dir };
         ok(&["keygen", "--out", s(&w.p("key.json"))]);
-        ok(&[
-            "backup",
-            "--records",
-            s(&w.p("records.csv")),
-            "--key",
-            s(&w.p("key.json")),
-            "--out",
-            s(&w.p("backup.zkb")),
-            "--chunk-size",
-            "2",
-        ]);
-        ok(&[
-            "setup",
-            "--arity",
-            "2",
-            "--chunk-size",
-            "2",
-            "--out",
-            s(&w.p("keys")),
-        ]);
+        common::backup(&w.p("records.csv"), &w.p("key.json"), &w.p("backup.zkb"), 2);
+        common::setup(2, 2, &w.p("keys"));
         w
     }
 

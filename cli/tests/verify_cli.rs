@@ -52,15 +52,7 @@ fn keygen(path: &Path) -> String {
 /// Keys for (arity 2, chunk size 2) in `dir/keys`.
 fn setup(dir: &Path) -> PathBuf {
     let keys = dir.join("keys");
-    ok(&[
-        "setup",
-        "--arity",
-        ARITY,
-        "--chunk-size",
-        CHUNK_SIZE,
-        "--out",
-        s(&keys),
-    ]);
+    common::setup(ARITY, CHUNK_SIZE, &keys);
     keys
 }
 
@@ -74,28 +66,8 @@ fn backup_and_prove(
 ) -> (PathBuf, PathBuf) {
     let backup = dir.join(format!("{name}.zkb"));
     let bundle = dir.join(format!("{name}.json"));
-    ok(&[
-        "backup",
-        "--records",
-        s(records),
-        "--key",
-        s(key),
-        "--out",
-        s(&backup),
-        "--chunk-size",
-        CHUNK_SIZE,
-    ]);
-    ok(&[
-        "prove",
-        "--backup",
-        s(&backup),
-        "--key",
-        s(key),
-        "--keys-dir",
-        s(keys),
-        "--out",
-        s(&bundle),
-    ]);
+    common::backup(records, key, &backup, CHUNK_SIZE);
+    common::prove(&backup, key, keys, &bundle);
     (backup, bundle)
 }
 

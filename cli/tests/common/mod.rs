@@ -42,3 +42,46 @@ pub fn fails(args: &[&str], code: i32) -> String {
     );
     text(&out.stderr)
 }
+
+/// `zkbackup backup --records RECORDS --key KEY --out OUT --chunk-size N`, asserting success.
+pub fn backup(records: &Path, key: &Path, out: &Path, chunk_size: impl std::fmt::Display) {
+    ok(&[
+        "backup",
+        "--records",
+        s(records),
+        "--key",
+        s(key),
+        "--out",
+        s(out),
+        "--chunk-size",
+        &chunk_size.to_string(),
+    ]);
+}
+
+/// `zkbackup setup --arity A --chunk-size N --out DIR`, asserting success.
+pub fn setup(arity: impl std::fmt::Display, chunk_size: impl std::fmt::Display, out: &Path) {
+    ok(&[
+        "setup",
+        "--arity",
+        &arity.to_string(),
+        "--chunk-size",
+        &chunk_size.to_string(),
+        "--out",
+        s(out),
+    ]);
+}
+
+/// `zkbackup prove --backup BACKUP --key KEY --keys-dir KEYS --out OUT`, asserting success.
+pub fn prove(backup: &Path, key: &Path, keys_dir: &Path, out: &Path) {
+    ok(&[
+        "prove",
+        "--backup",
+        s(backup),
+        "--key",
+        s(key),
+        "--keys-dir",
+        s(keys_dir),
+        "--out",
+        s(out),
+    ]);
+}
