@@ -15,10 +15,10 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use rand::{rngs::StdRng, SeedableRng};
 use std::path::Path;
 use std::time::Instant;
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::records::{RecordFormat, Records};
-use zkbackup_circuits::Fr;
+use zkbackup_core::EscrowKey;
+use zkbackup_core::Fr;
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::records::{RecordFormat, Records};
 
 const ARITY: usize = 4;
 const CHUNK_SIZE: usize = 256;
@@ -31,11 +31,11 @@ fn record_count() -> usize {
 }
 
 /// Seeded records and key.
-fn inputs(n: usize) -> (Records, Key) {
+fn inputs(n: usize) -> (Records, EscrowKey) {
     let mut rng = StdRng::seed_from_u64(42);
     let records = Records::new(ARITY, (0..n * ARITY).map(|_| Fr::rand(&mut rng)).collect())
         .expect("valid records");
-    (records, Key::generate_with(&mut rng))
+    (records, EscrowKey::generate_with(&mut rng))
 }
 
 fn bench_backup(c: &mut Criterion) {

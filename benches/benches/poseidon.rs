@@ -10,7 +10,8 @@ use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar};
 use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{rngs::StdRng, SeedableRng};
-use zkbackup_circuits::poseidon::{self, constraints::PoseidonVar};
+use zkbackup_circuits::poseidon::PoseidonVar;
+use zkbackup_core::poseidon;
 
 fn native(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(1);

@@ -12,8 +12,8 @@ use ark_groth16::Groth16;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::rngs::{OsRng, StdRng};
 use rand::SeedableRng;
-use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
+use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_core::EscrowKey;
 use zkbackup_prover::Keys;
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
     let vk = keys.vk().clone();
     let prover = keys.prover().unwrap();
     let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
-    let witness = ChunkWitness::new(shape, records, Key::generate_with(&mut rng), 1).unwrap();
+    let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1).unwrap();
 
     let mut group = c.benchmark_group(format!("chunk_a4_n{n}"));
     group.sample_size(10);

@@ -13,7 +13,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, VerifyingKey};
-use zkbackup_circuits::lean_imt;
+use zkbackup_core::lean_imt;
 
 /// The gate's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

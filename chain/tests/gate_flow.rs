@@ -9,7 +9,7 @@ use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{verify_batch_raw, verify_proof_raw, GateFlow};
 use zkbackup_chain::{AttestationRecord, EmbeddedChain, EvmBackend, GateConfig};
-use zkbackup_circuits::lean_imt;
+use zkbackup_core::lean_imt;
 
 const CHUNK: usize = 4;
 const MAX_AGE: u64 = 10;

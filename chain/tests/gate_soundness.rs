@@ -19,10 +19,10 @@ use zkbackup_chain::abi::{fr_to_u256, BackupGate};
 use zkbackup_chain::artifact::committed;
 use zkbackup_chain::gate::{deploy_verifier, GateAddresses};
 use zkbackup_chain::{Attestation, ChunkProof, EmbeddedChain, EvmBackend, GateConfig, GateFlow};
-use zkbackup_circuits::backup::chunk_nonce;
-use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::{lean_imt, poseidon};
+use zkbackup_core::chunk::chunk_nonce;
+use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_core::EscrowKey;
+use zkbackup_core::{lean_imt, poseidon};
 use zkbackup_prover::keys::Keys;
 use zkbackup_prover::prove::ChunkProver;
 
@@ -33,7 +33,7 @@ const MAX_AGE: u64 = 10;
 /// The real chunk circuit's prover for (arity 2, chunk size 2), and the escrow key.
 struct Real {
     prover: ChunkProver,
-    key: Key,
+    key: EscrowKey,
     rng: Mutex<StdRng>,
 }
 
@@ -45,7 +45,7 @@ fn real() -> &'static Real {
         let keys = Keys::generate(shape, &mut rng).expect("setup");
         Real {
             prover: keys.prover().expect("prover"),
-            key: Key::generate_with(&mut rng),
+            key: EscrowKey::generate_with(&mut rng),
             rng: Mutex::new(rng),
         }
     })

@@ -8,7 +8,7 @@ use common::*;
 use zkbackup_chain::gate::GateFlow;
 use zkbackup_chain::rpc::parse_private_key;
 use zkbackup_chain::{read_state_root, EvmBackend, GateConfig, RpcChain};
-use zkbackup_circuits::lean_imt;
+use zkbackup_core::lean_imt;
 
 /// The first account of anvil's default mnemonic (public test key).
 const ANVIL_KEY0: &str = zkbackup_tests::LOCAL_NODE_KEY;

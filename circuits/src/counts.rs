@@ -5,14 +5,16 @@
 //! fails on any difference. Regenerate on purpose with
 //! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test constraint_counts`.
 
-use crate::chunk::{constraints::ChunkCircuit, ChunkShape};
-use crate::lean_imt::constraints::LeanImtVar;
-use crate::poseidon::{constraints::PoseidonVar, MAX_INPUTS};
+use crate::chunk::ChunkCircuit;
+use crate::lean_imt::LeanImtVar;
+use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode,
 };
+use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::poseidon::MAX_INPUTS;
 
 /// One measured gadget.
 #[derive(Clone, Debug, PartialEq, Eq)]

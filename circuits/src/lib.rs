@@ -1,24 +1,22 @@
-//! zkbackup's native code and R1CS gadgets, side by side: circomlib's Poseidon over BN254,
-//! the LeanIMT state tree, and records.
+//! zkbackup's R1CS, over BN254's scalar field: one gadget per native function of
+//! `zkbackup_core`, each computing the same value, and the chunk circuit built from them.
 //!
-//! The gadgets (`constraints` modules) sit behind the default `r1cs` feature, so the
-//! verifier can use the native code without the constraint system.
+//! - [`poseidon`]: circomlib's Poseidon ([`poseidon::PoseidonVar`]);
+//! - [`lean_imt`]: the LeanIMT root of a padded chunk ([`lean_imt::LeanImtVar`]);
+//! - [`cipher`]: poseidon-cipher encryption;
+//! - [`commitment`]: the chunk commitment of a ciphertext;
+//! - [`chunk`]: the chunk circuit ([`chunk::ChunkCircuit`]), whose five public inputs are
+//!   `zkbackup_core::chunk::ChunkPublic`;
+//! - [`counts`]: constraint counts, pinned in `constraint_counts.csv`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod backup;
 pub mod chunk;
 pub mod cipher;
 pub mod commitment;
-#[cfg(feature = "r1cs")]
 pub mod counts;
-pub mod field;
-pub mod fs;
 pub mod lean_imt;
 pub mod poseidon;
-pub mod records;
-#[cfg(feature = "r1cs")]
+#[cfg(feature = "test-utils")]
+#[doc(hidden)]
 pub mod soundness;
-
-/// The BN254 scalar field, the field of every value zkbackup hashes, encrypts and proves.
-pub use ark_bn254::Fr;

@@ -5,17 +5,18 @@ use ark_bn254::Fr;
 use ark_ff::{One, UniformRand};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
 use rand::{rngs::StdRng, SeedableRng};
-use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkPublic, ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
+use zkbackup_circuits::chunk::ChunkCircuit;
 use zkbackup_circuits::soundness;
+use zkbackup_core::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::EscrowKey;
 
 fn records(seed: u64, n: usize, arity: usize) -> Vec<Fr> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..n * arity).map(|_| Fr::rand(&mut rng)).collect()
 }
 
-fn key(seed: u64) -> Key {
-    Key::generate_with(&mut StdRng::seed_from_u64(seed))
+fn key(seed: u64) -> EscrowKey {
+    EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed))
 }
 
 /// Synthesizes `witness` with `public` forced as the public inputs.

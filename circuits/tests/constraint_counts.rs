@@ -42,11 +42,12 @@ fn poseidon_costs_no_more_than_circom_o2() {
 fn chunk_circuit_has_equal_counts_in_setup_and_prove_mode() {
     use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
     use rand::{rngs::StdRng, SeedableRng};
-    use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkShape, ChunkWitness};
-    use zkbackup_circuits::{cipher::Key, Fr};
+    use zkbackup_circuits::chunk::ChunkCircuit;
+    use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+    use zkbackup_core::{EscrowKey, Fr};
     for (arity, chunk_size, count) in [(4, 4, 4), (4, 4, 1), (16, 2, 1), (1, 8, 5)] {
         let shape = ChunkShape::new(arity, chunk_size).unwrap();
-        let key = Key::generate_with(&mut StdRng::seed_from_u64(1));
+        let key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(1));
         let records = (0..count * arity).map(|i| Fr::from(i as u64)).collect();
         let cs = ConstraintSystem::<Fr>::new_ref();
         ChunkCircuit::prove(ChunkWitness::new(shape, records, key, 5).unwrap())

@@ -12,9 +12,11 @@ use ark_r1cs_std::{
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};
-use zkbackup_circuits::lean_imt::{self, constraints::LeanImtVar};
-use zkbackup_circuits::poseidon::{self, constraints::PoseidonVar, MAX_INPUTS};
+use zkbackup_circuits::lean_imt::LeanImtVar;
+use zkbackup_circuits::poseidon::PoseidonVar;
 use zkbackup_circuits::soundness;
+use zkbackup_core::lean_imt;
+use zkbackup_core::poseidon::{self, MAX_INPUTS};
 
 fn random(seed: u64, n: usize) -> Vec<Fr> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -168,14 +170,15 @@ fn poseidon_gadget_has_no_free_witness() {
 mod cipher_gadget {
     use super::*;
     use ark_r1cs_std::boolean::Boolean;
-    use zkbackup_circuits::cipher::{self, constraints::CipherVar, Key};
+    use zkbackup_circuits::cipher::CipherVar;
+    use zkbackup_core::{cipher, EscrowKey};
 
     /// Encrypts `message` zero-extended to `slots` in the circuit, with the expected layout
     /// as public inputs; returns the system and the gadget's output values.
     fn system(
         message: &[Fr],
         slots: usize,
-        key: &Key,
+        key: &EscrowKey,
         nonce: u128,
         expected: &[Fr],
     ) -> (ConstraintSystemRef<Fr>, Vec<Fr>) {
@@ -213,7 +216,7 @@ mod cipher_gadget {
     #[test]
     fn gadget_matches_native_for_every_length() {
         let mut rng = StdRng::seed_from_u64(11);
-        let key = Key::generate_with(&mut rng);
+        let key = EscrowKey::generate_with(&mut rng);
         for slots in [1usize, 2, 3, 4, 7, 12] {
             for n in 1..=slots {
                 let message = random(n as u64 * 31 + slots as u64, n);
@@ -236,7 +239,7 @@ mod cipher_gadget {
         ) {
             let n = fill.index(slots) + 1;
             let mut rng = StdRng::seed_from_u64(seed);
-            let key = Key::generate_with(&mut rng);
+            let key = EscrowKey::generate_with(&mut rng);
             let message = random(seed ^ 1, n);
             let nonce = 77u128;
             let expected = layout(&cipher::encrypt(&message, &key, nonce), slots);
@@ -247,7 +250,7 @@ mod cipher_gadget {
             altered[which.index(n)] += Fr::one();
             prop_assert!(!system(&altered, slots, &key, nonce, &expected).0.is_satisfied().unwrap());
             // Another key.
-            let other = Key::generate_with(&mut rng);
+            let other = EscrowKey::generate_with(&mut rng);
             prop_assert!(!system(&message, slots, &other, nonce, &expected).0.is_satisfied().unwrap());
             // Another nonce.
             prop_assert!(!system(&message, slots, &key, nonce + 1, &expected).0.is_satisfied().unwrap());
@@ -260,7 +263,7 @@ mod cipher_gadget {
 
     #[test]
     fn absent_slots_cannot_carry_data() {
-        let key = Key::generate_with(&mut StdRng::seed_from_u64(3));
+        let key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(3));
         let message = random(4, 2);
         let expected = layout(&cipher::encrypt(&message, &key, 9), 6);
         let (cs, _) = system(&message, 6, &key, 9, &expected);

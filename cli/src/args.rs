@@ -4,7 +4,7 @@ use crate::error::InputResultExt;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::records::{RecordFormat, Records};
+use zkbackup_formats::records::{RecordFormat, Records};
 
 /// A records file format on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,7 +71,7 @@ impl MemoryCheck {
     /// chunk size that fits, unless `--skip-memory-check`.
     pub fn check(
         &self,
-        shape: zkbackup_circuits::chunk::ChunkShape,
+        shape: zkbackup_core::chunk::ChunkShape,
     ) -> anyhow::Result<zkbackup_prover::estimate::ShapeEstimate> {
         use zkbackup_prover::estimate::{check_fits, estimate, gib, FitError, MemoryInfo};
         let memory = MemoryInfo::read();

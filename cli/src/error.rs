@@ -5,7 +5,7 @@
 //! build one with [`bad_input`] at the place that knows the input is at fault (a records file
 //! that does not parse, a file that cannot be read, an argument out of range). Context added
 //! on top keeps the mark. An output file whose directory does not exist
-//! ([`zkbackup_circuits::fs::MissingDirectory`] anywhere in the chain) is bad input too.
+//! ([`zkbackup_formats::fs::MissingDirectory`] anywhere in the chain) is bad input too.
 //! Every other error (a proof that does not verify, a failed write) exits with 1.
 //!
 //! A reader that closes stdout early (`zkbackup inspect --json | head -c 10`) is not a
@@ -65,9 +65,9 @@ pub fn stdout<T>(result: std::io::Result<T>) -> anyhow::Result<T> {
 fn is_missing_directory(error: &(dyn std::error::Error + 'static)) -> bool {
     error
         .downcast_ref::<std::io::Error>()
-        .and_then(zkbackup_circuits::fs::MissingDirectory::find)
+        .and_then(zkbackup_formats::fs::MissingDirectory::find)
         .is_some()
-        || error.is::<zkbackup_circuits::fs::MissingDirectory>()
+        || error.is::<zkbackup_formats::fs::MissingDirectory>()
 }
 
 /// The exit code for `error`: [`EXIT_OK`] if stdout was closed by its reader, [`EXIT_INPUT`]
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(format!("{full:#}"), "writing to stdout: disk full");
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope/out.csv");
-        let e = zkbackup_circuits::fs::write_atomic(&missing, |_| Ok(()))
+        let e = zkbackup_formats::fs::write_atomic(&missing, |_| Ok(()))
             .context("writing out.csv")
             .unwrap_err();
         assert_eq!(exit_code(&e), EXIT_INPUT);

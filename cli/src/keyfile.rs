@@ -2,12 +2,13 @@
 
 use crate::error::{bad_input, InputResultExt};
 use std::path::Path;
-use zkbackup_circuits::cipher::Key;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::KeyFile;
 
 /// Reads and validates the escrow key file given to `--key` (exit 2 on any problem). Warns
 /// on stderr when the file is readable or writable by its group or others (Unix mode
 /// `& 0o077`): whoever can read it can decrypt every backup made with it.
-pub fn read_escrow_key(path: &Path) -> anyhow::Result<Key> {
+pub fn read_escrow_key(path: &Path) -> anyhow::Result<EscrowKey> {
     if path.is_dir() {
         return Err(bad_input(format!(
             "--key wants the escrow key file written by `zkbackup keygen`, but {} is a \
@@ -18,7 +19,7 @@ pub fn read_escrow_key(path: &Path) -> anyhow::Result<Key> {
     if let Some(warning) = permission_warning(path) {
         eprintln!("{warning}");
     }
-    Key::read(path).input_error()
+    EscrowKey::read(path).input_error()
 }
 
 /// The warning for a key file that its group or others may access, if it is one.

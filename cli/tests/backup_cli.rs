@@ -10,8 +10,8 @@ use common::*;
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::records::{RecordFormat, Records};
-use zkbackup_circuits::Fr;
+use zkbackup_core::Fr;
+use zkbackup_formats::records::{RecordFormat, Records};
 use zkbackup_tests::{frs, oracle_batch, GenRecords};
 
 /// Deterministic pseudo-random records (no RNG crate needed): values of every size.
@@ -99,7 +99,7 @@ impl Setup {
 }
 
 fn hex_root(records: &Records) -> String {
-    zkbackup_circuits::field::to_hex(&records.root())
+    zkbackup_core::field::to_hex(&records.root())
 }
 
 #[test]

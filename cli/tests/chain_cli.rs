@@ -8,9 +8,9 @@ use common::*;
 use alloy_primitives::U256;
 use zkbackup_chain::rpc::parse_private_key;
 use zkbackup_chain::{GateConfig, GateFlow, RpcChain};
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::records::Records;
-use zkbackup_circuits::Fr;
+use zkbackup_core::Fr;
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::records::Records;
 
 #[test]
 fn attest_then_withdraw_then_stale_against_a_local_node() {
@@ -118,7 +118,7 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
     assert_eq!(report["chunks"], 3);
     assert_eq!(
         report["root"],
-        zkbackup_circuits::field::to_hex(&records.root())
+        zkbackup_core::field::to_hex(&records.root())
     );
     assert_eq!(report["block"], flow.last_attestation().unwrap().block);
     assert_eq!(flow.last_attestation().unwrap().backup_id, id);

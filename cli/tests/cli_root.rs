@@ -120,7 +120,7 @@ fn sample_records_file_has_a_root() {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     let response = oracle(serde_json::json!({"op": "records_root", "records": rows}));
-    let root = zkbackup_circuits::field::to_hex(&fr(&response["root"]));
+    let root = zkbackup_core::field::to_hex(&fr(&response["root"]));
     assert_eq!(stdout, format!("{root}\n"));
 }
 

@@ -78,8 +78,9 @@ fn world() -> World {
 
 /// The escrowed key's commitment, as `verify --key-commitment` wants it.
 fn key_commitment(w: &World) -> String {
-    let key = zkbackup_circuits::cipher::Key::read(&w.p("key.json")).unwrap();
-    zkbackup_circuits::field::to_hex(&key.commitment())
+    let key =
+        <zkbackup_core::EscrowKey as zkbackup_formats::KeyFile>::read(&w.p("key.json")).unwrap();
+    zkbackup_core::field::to_hex(&key.commitment())
 }
 
 fn verify(w: &World, bundle: &Path, root: &str) -> Output {

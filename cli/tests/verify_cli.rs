@@ -13,10 +13,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::field;
-use zkbackup_circuits::poseidon::hash;
-use zkbackup_circuits::records::Records;
-use zkbackup_circuits::Fr;
+use zkbackup_core::field;
+use zkbackup_core::poseidon::hash;
+use zkbackup_core::Fr;
+use zkbackup_formats::records::Records;
 
 /// The shape of every key here.
 const ARITY: &str = "2";

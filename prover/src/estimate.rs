@@ -27,8 +27,8 @@ use ark_relations::gr1cs::SynthesisError;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use zkbackup_circuits::chunk::{ChunkShape, PUBLIC_INPUTS};
 use zkbackup_circuits::counts::chunk_constraints;
+use zkbackup_core::chunk::{ChunkShape, PUBLIC_INPUTS};
 
 /// Shapes of at most this many record fields (`arity · chunk_size`) are synthesized to
 /// count their constraints exactly (a few milliseconds); larger ones are extrapolated.

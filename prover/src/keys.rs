@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkShape};
+use zkbackup_circuits::chunk::ChunkCircuit;
+use zkbackup_core::chunk::ChunkShape;
 
 /// The key directory format version.
 pub const KEYS_VERSION: u32 = 1;
@@ -201,7 +202,7 @@ impl Keys {
     }
 }
 
-/// Writes `bytes` to `path` atomically ([`zkbackup_circuits::fs::write_atomic`]).
+/// Writes `bytes` to `path` atomically ([`zkbackup_formats::fs::write_atomic`]).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    zkbackup_circuits::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
+    zkbackup_formats::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
 }

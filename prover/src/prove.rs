@@ -26,7 +26,8 @@ use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroize;
 use zeroize::Zeroizing;
-use zkbackup_circuits::chunk::{constraints::ChunkCircuit, ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_circuits::chunk::ChunkCircuit;
+use zkbackup_core::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
 
 /// Why a chunk could not be proven.
 #[derive(Debug, thiserror::Error)]

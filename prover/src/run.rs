@@ -22,11 +22,11 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::field::to_hex;
-use zkbackup_circuits::records::Records;
+use zkbackup_core::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::field::to_hex;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::records::Records;
 use zkbackup_verifier::bundle::{
     circuit_id, write_bundle, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION,
 };
@@ -217,7 +217,7 @@ pub struct ProveJob<'a> {
     /// The records it encrypts.
     pub records: &'a Records,
     /// The escrow key.
-    pub key: &'a Key,
+    pub key: &'a EscrowKey,
     /// The prover for the backup's shape.
     pub prover: &'a ChunkProver,
     /// Where the bundle goes.
@@ -472,6 +472,6 @@ fn prepare_checkpoints(dir: &Path, id: &RunId) -> Result<(), RunError> {
     }
     fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
     let text = serde_json::to_vec_pretty(id).expect("serializable");
-    zkbackup_circuits::fs::write_atomic(&meta, |w| w.write_all(&text))
+    zkbackup_formats::fs::write_atomic(&meta, |w| w.write_all(&text))
         .map_err(|e| file_err(&meta, e))
 }

@@ -1,8 +1,8 @@
 //! The shape estimate: constraint counts (exact when small, extrapolated within 1 % when
 //! large), the memory check and the largest chunk size that fits.
 
-use zkbackup_circuits::chunk::ChunkShape;
 use zkbackup_circuits::counts::chunk_constraints;
+use zkbackup_core::chunk::ChunkShape;
 use zkbackup_prover::estimate::{check_fits, estimate, FitError, MemoryInfo, EXACT_SLOTS};
 
 fn shape(arity: usize, chunk_size: usize) -> ChunkShape {

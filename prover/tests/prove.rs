@@ -4,8 +4,8 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
 use ark_snark::SNARK;
 use rand::{rngs::StdRng, SeedableRng};
-use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
+use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_core::EscrowKey;
 use zkbackup_prover::{Keys, ProveError};
 
 #[test]
@@ -15,7 +15,7 @@ fn ours_and_stock_proofs_verify_and_a_wrong_input_fails() {
     let keys = Keys::generate(shape, &mut rng).unwrap();
     let vk = keys.vk().clone();
     let prover = keys.prover().unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let records: Vec<Fr> = (0..12u64).map(Fr::from).collect();
     let witness = ChunkWitness::new(shape, records, key, 99).unwrap();
 
@@ -67,7 +67,7 @@ fn a_witness_of_another_shape_is_refused() {
     let w = ChunkWitness::new(
         ChunkShape::new(2, 2).unwrap(),
         vec![Fr::from(1u64); 2],
-        Key::generate_with(&mut rng),
+        EscrowKey::generate_with(&mut rng),
         1,
     )
     .unwrap();
@@ -85,9 +85,9 @@ fn the_assignment_the_witness_and_records_are_wiped_on_drop() {
     let mut rng = StdRng::seed_from_u64(3);
     let shape = ChunkShape::new(2, 2).unwrap();
     let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let records =
-        zkbackup_circuits::records::Records::new(2, (1..=4u64).map(Fr::from).collect()).unwrap();
+        zkbackup_formats::records::Records::new(2, (1..=4u64).map(Fr::from).collect()).unwrap();
     wiped_on_drop(&records);
     let witness = ChunkWitness::new(shape, records.fields().to_vec(), key, 7).unwrap();
     wiped_on_drop(&witness);

@@ -4,10 +4,10 @@
 use ark_bn254::Fr;
 use rand::{rngs::StdRng, SeedableRng};
 use std::sync::atomic::{AtomicBool, Ordering};
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::chunk::ChunkShape;
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::records::{RecordFormat, Records};
+use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::records::{RecordFormat, Records};
 use zkbackup_prover::{checkpoint_dir, lock_path, Keys, OutputLock, ProveJob, RunError};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
@@ -18,7 +18,7 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
     let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
     let vk = prover.proving_key().vk.clone();
     let records = Records::new(2, (0..10u64).map(Fr::from).collect()).unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
     assert_eq!(backup.chunks().len(), 3);
 
@@ -71,12 +71,12 @@ fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
     let shape = ChunkShape::new(1, 2).unwrap();
     let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
     let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.json");
 
-    let other_key = Key::generate_with(&mut rng);
+    let other_key = EscrowKey::generate_with(&mut rng);
     let job = ProveJob {
         backup: &backup,
         records: &records,
@@ -108,7 +108,7 @@ fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
     let shape = ChunkShape::new(1, 2).unwrap();
     let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
     let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.json");

@@ -7,12 +7,12 @@
 use ark_ff::UniformRand;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::{json, Value};
-use zkbackup_circuits::cipher::{self, Key};
-use zkbackup_circuits::Fr;
+use zkbackup_core::Fr;
+use zkbackup_core::{cipher, EscrowKey};
 use zkbackup_tests::{dec, decs, frs, oracle, oracle_batch};
 
 struct Case {
-    key: Key,
+    key: EscrowKey,
     nonce: u128,
     message: Vec<Fr>,
 }
@@ -24,7 +24,7 @@ fn cases() -> Vec<Case> {
     lengths
         .into_iter()
         .map(|n| Case {
-            key: Key::generate_with(&mut rng),
+            key: EscrowKey::generate_with(&mut rng),
             // Nonces up to the largest allowed, 2^128 - 1.
             nonce: if n == 10 { u128::MAX } else { rng.gen() },
             message: (0..n).map(|_| Fr::rand(&mut rng)).collect(),
@@ -32,7 +32,7 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-fn key_json(key: &Key) -> Value {
+fn key_json(key: &EscrowKey) -> Value {
     decs(key.elements())
 }
 
@@ -78,8 +78,8 @@ fn ciphertexts_agree_and_cross_decrypt() {
 #[test]
 fn both_refuse_a_wrong_key_or_altered_tag() {
     let mut rng = StdRng::seed_from_u64(4);
-    let key = Key::generate_with(&mut rng);
-    let other = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
+    let other = EscrowKey::generate_with(&mut rng);
     let message: Vec<Fr> = (0..7).map(|_| Fr::rand(&mut rng)).collect();
     let ct = cipher::encrypt(&message, &key, 5);
     let mut altered = ct.clone();

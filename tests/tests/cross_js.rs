@@ -8,10 +8,10 @@
 use ark_ff::{UniformRand, Zero};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::{json, Value};
-use zkbackup_circuits::lean_imt::{self, LeanImt};
-use zkbackup_circuits::poseidon::{self, MAX_INPUTS};
-use zkbackup_circuits::records::Records;
-use zkbackup_circuits::Fr;
+use zkbackup_core::lean_imt::{self, LeanImt};
+use zkbackup_core::poseidon::{self, MAX_INPUTS};
+use zkbackup_core::Fr;
+use zkbackup_formats::records::Records;
 use zkbackup_tests::{dec, decs, fr, frs, oracle, oracle_batch};
 
 /// Uniform values mixed with the edges 0, 1 and p - 1.

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::fs::write_atomic;
+use zkbackup_formats::fs::write_atomic;
 
 /// The bundle format version this crate reads and writes.
 pub const BUNDLE_VERSION: u32 = 1;

@@ -7,7 +7,7 @@ use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::fs::write_atomic;
+use zkbackup_formats::fs::write_atomic;
 
 /// Why a verifying key cannot be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -41,4 +41,4 @@ pub use verify::{
     Expected, PointProblem, Summary, VerifyError,
 };
 pub use vk_file::{load_verifying_key, LoadedKey, VkFileError, VkForm};
-pub use zkbackup_circuits::chunk::ChunkShape;
+pub use zkbackup_core::chunk::ChunkShape;

@@ -16,7 +16,7 @@ use ark_ff::{BigInt, Field, PrimeField, Zero};
 use ark_groth16::{Proof, VerifyingKey};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::fs::write_atomic;
+use zkbackup_formats::fs::write_atomic;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

@@ -30,8 +30,8 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
-use zkbackup_circuits::chunk::ChunkShape;
-use zkbackup_circuits::lean_imt::{self, LeanImtError};
+use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::lean_imt::{self, LeanImtError};
 
 /// `"chunk 3: "`, or nothing when the proof stands alone.
 fn chunk_prefix(chunk: &Option<usize>) -> String {
@@ -402,7 +402,7 @@ impl BackupSummary {
     /// The summary of a backup read from a file; the chunk commitments are recomputed from
     /// the ciphertext (so a backup whose stored commitments lie is caught by the comparison
     /// with the proofs' inputs and with `C`).
-    pub fn from_backup(backup: &zkbackup_circuits::backup::Backup) -> Self {
+    pub fn from_backup(backup: &zkbackup_formats::backup::Backup) -> Self {
         let header = backup.header();
         let (commitments, _) = backup.recompute_commitments();
         let arity = header.arity.max(1) as u64;

@@ -27,7 +27,7 @@ use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::chunk::{ChunkError, ChunkShape};
+use zkbackup_core::chunk::{ChunkError, ChunkShape};
 
 /// The key directory's description of its keys (written by `zkbackup setup`).
 pub const KEYS_META_FILE: &str = "keys.json";

@@ -775,15 +775,15 @@ fn verifying_key_files() {
 
 #[test]
 fn summary_of_a_real_backup_verifies() {
-    use zkbackup_circuits::backup::Backup;
-    use zkbackup_circuits::cipher::Key;
-    use zkbackup_circuits::lean_imt;
-    use zkbackup_circuits::records::{RecordFormat, Records};
+    use zkbackup_core::lean_imt;
+    use zkbackup_core::EscrowKey;
+    use zkbackup_formats::backup::Backup;
+    use zkbackup_formats::records::{RecordFormat, Records};
 
     let mut rng = rng();
     let fields: Vec<Fr> = (0..10 * 4).map(|_| Fr::rand(&mut rng)).collect();
     let records = Records::new(4, fields).unwrap();
-    let key = Key::generate_with(&mut rng);
+    let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create_with_id(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
     let summary = BackupSummary::from_backup(&backup);
     assert_eq!(summary.records, 10);
@@ -853,7 +853,7 @@ fn summary_of_a_real_backup_verifies() {
     let other = Backup::create_with_id(
         &records,
         RecordFormat::Csv,
-        &Key::generate_with(&mut rng),
+        &EscrowKey::generate_with(&mut rng),
         4,
         77,
     )

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use zkbackup_chain::artifact::Artifact;
 use zkbackup_chain::{Attestation, ChunkProof};
-use zkbackup_circuits::{lean_imt, poseidon};
+use zkbackup_core::{lean_imt, poseidon};
 
 /// 5 public inputs x, witnesses s = sum x, t = s^2.
 #[derive(Clone)]

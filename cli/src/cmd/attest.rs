@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use zkbackup_chain::gate::{GateAddresses, GateConfig};
 use zkbackup_chain::rpc::parse_private_key;
 use zkbackup_chain::{Attestation, AttestationRecord, ChunkProof, GateFlow, RpcChain};
-use zkbackup_circuits::field::to_hex;
+use zkbackup_core::field::to_hex;
 use zkbackup_verifier::bundle::{read_bundle, Bundle};
 
 /// Submit every chunk proof of a bundle to a BackupGate in one transaction; the gate

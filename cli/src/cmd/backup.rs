@@ -8,10 +8,10 @@ use clap::Args;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use zkbackup_circuits::backup::{Backup, BackupError};
-use zkbackup_circuits::chunk::ChunkShape;
-use zkbackup_circuits::field;
-use zkbackup_circuits::records::RecordFormat;
+use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::field;
+use zkbackup_formats::backup::{Backup, BackupError};
+use zkbackup_formats::records::RecordFormat;
 
 /// Records per chunk unless `--chunk-size` says otherwise.
 pub const DEFAULT_CHUNK_SIZE: usize = 256;

@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
-use zkbackup_circuits::chunk::{ChunkShape, ChunkWitness};
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::Fr;
+use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_core::EscrowKey;
+use zkbackup_core::Fr;
 use zkbackup_prover::Keys;
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
@@ -118,7 +118,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let vk = keys.vk().clone();
         let prover = keys.prover()?;
         let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
-        let witness = ChunkWitness::new(shape, records, Key::generate_with(&mut rng), 1)?;
+        let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1)?;
         bar.finish_and_clear();
 
         let bar = progress::bar(2 * args.runs as u64, &format!("prove {chunk_size}"));
@@ -194,7 +194,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    zkbackup_circuits::fs::write_atomic(path, |w| w.write_all(bytes))
+    zkbackup_formats::fs::write_atomic(path, |w| w.write_all(bytes))
         .with_context(|| format!("writing {}", path.display()))
 }
 

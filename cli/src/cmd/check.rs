@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkbackup_circuits::backup::{Backup, BackupError};
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::field::to_hex;
+use zkbackup_core::field::to_hex;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::backup::{Backup, BackupError};
+use zkbackup_formats::KeyFile;
 
 /// Check a backup without restoring it, step by step, like `restic check`:
 ///
@@ -116,7 +117,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let key = args
         .key
         .as_deref()
-        .map(|k| Key::read(k).input_error())
+        .map(|k| EscrowKey::read(k).input_error())
         .transpose()?;
     let mut report = Report {
         json: args.json,
@@ -153,7 +154,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 fn checks(
     path: &Path,
     bytes: &[u8],
-    key: Option<&Key>,
+    key: Option<&EscrowKey>,
     report: &mut Report,
 ) -> anyhow::Result<Option<Backup>> {
     // `Backup::from_bytes` checks the trailer first, then the structure: its error says

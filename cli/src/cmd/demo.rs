@@ -14,12 +14,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use zkbackup_chain::{EmbeddedChain, GateConfig, GateFlow};
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::chunk::ChunkShape;
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::field::to_hex;
-use zkbackup_circuits::records::{RecordFormat, Records};
-use zkbackup_circuits::Fr;
+use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::field::to_hex;
+use zkbackup_core::EscrowKey;
+use zkbackup_core::Fr;
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::records::{RecordFormat, Records};
 use zkbackup_prover::{Keys, ProveJob};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
@@ -216,7 +216,7 @@ fn demo(
     })?;
     let root = records.root();
 
-    let key = Key::generate();
+    let key = EscrowKey::generate();
     let keys = report.step("setup (single party)", || {
         eprintln!("  {}", crate::cmd::setup::SINGLE_PARTY_WARNING);
         let mut keys = Keys::generate(shape, &mut OsRng)?;

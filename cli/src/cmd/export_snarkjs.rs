@@ -84,7 +84,7 @@ pub fn check_output_directory(out: &Path) -> anyhow::Result<()> {
                 Ok(())
             }
         }
-        Err(_) => zkbackup_circuits::fs::check_parent_directory(out)
+        Err(_) => zkbackup_formats::fs::check_parent_directory(out)
             .with_context(|| format!("cannot create {}", out.display()))
             .input_error(),
     }

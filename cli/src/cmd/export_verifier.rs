@@ -33,12 +33,12 @@ pub fn run(args: ExportVerifierArgs) -> anyhow::Result<()> {
             args.out.display()
         )));
     }
-    zkbackup_circuits::fs::check_parent_directory(&args.out)
+    zkbackup_formats::fs::check_parent_directory(&args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))
         .input_error()?;
     let vk = read_vk(&args.vk)?;
     let source = zkbackup_chain::render_verifier(&vk).context("rendering the verifier")?;
-    zkbackup_circuits::fs::write_atomic(&args.out, |w| w.write_all(source.as_bytes()))
+    zkbackup_formats::fs::write_atomic(&args.out, |w| w.write_all(source.as_bytes()))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let id = zkbackup_verifier::bundle::circuit_id(&vk);
     if args.json {

@@ -5,8 +5,8 @@ use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::field;
+use zkbackup_core::field;
+use zkbackup_formats::backup::Backup;
 
 /// Show a backup's header and per-chunk table (no key needed).
 ///

@@ -5,8 +5,10 @@ use anyhow::Context;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use zkbackup_circuits::cipher::{Key, KeyFileError};
-use zkbackup_circuits::field;
+use zkbackup_core::field;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::key_file::KeyFileError;
+use zkbackup_formats::KeyFile;
 
 /// Generate a random escrow key and write it to a new key file (mode 0600).
 ///
@@ -26,7 +28,7 @@ pub struct KeygenArgs {
 
 /// Runs `zkbackup keygen`.
 pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
-    let key = Key::generate();
+    let key = EscrowKey::generate();
     match key.write_new(&args.out) {
         Ok(()) => {}
         Err(e @ KeyFileError::Exists { .. }) => return Err(e).input_error(),

@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use zkbackup_circuits::backup::Backup;
-use zkbackup_circuits::field;
+use zkbackup_core::field;
+use zkbackup_formats::backup::Backup;
 use zkbackup_prover::run::OutputLock;
 use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
 

@@ -7,10 +7,10 @@ use clap::Args;
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use zkbackup_circuits::backup::{write_new_file, Backup};
-use zkbackup_circuits::cipher::Key;
-use zkbackup_circuits::field;
-use zkbackup_circuits::records::RecordFormat;
+use zkbackup_core::field;
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::backup::{write_new_file, Backup};
+use zkbackup_formats::records::RecordFormat;
 
 /// Decrypt a backup with its escrow key and write the records back (canonical form:
 /// decimal values), as CSV or JSON Lines.
@@ -98,7 +98,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
                 out.display()
             )));
         }
-        zkbackup_circuits::fs::check_parent_directory(out)
+        zkbackup_formats::fs::check_parent_directory(out)
             .with_context(|| format!("cannot write {}", out.display()))
             .input_error()?;
     }
@@ -114,7 +114,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let key: Key = crate::keyfile::read_escrow_key(&args.key)?;
+    let key: EscrowKey = crate::keyfile::read_escrow_key(&args.key)?;
     let start = std::time::Instant::now();
     let spinner = crate::progress::spinner("checking and decrypting");
     let records = backup.restore_named(&key, &args.backup).input_error();

@@ -4,7 +4,7 @@ use crate::args::RecordsInput;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
-use zkbackup_circuits::field;
+use zkbackup_core::field;
 
 /// Print the state root (LeanIMT root of Poseidon(record) leaves) of a records file.
 ///

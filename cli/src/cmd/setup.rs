@@ -9,7 +9,7 @@ use rand::rngs::OsRng;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use zkbackup_circuits::chunk::ChunkShape;
+use zkbackup_core::chunk::ChunkShape;
 use zkbackup_prover::Keys;
 
 /// Generate the proving and verifying keys of the chunk circuit for one arity and chunk

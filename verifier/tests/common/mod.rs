@@ -8,7 +8,7 @@ use ark_ff::UniformRand;
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use rand::{rngs::StdRng, SeedableRng};
-use zkbackup_circuits::lean_imt;
+use zkbackup_core::lean_imt;
 use zkbackup_verifier::{
     circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof, ChunkShape,
     Expected, PublicInputs, Summary, VerifyError, BUNDLE_VERSION,

@@ -21,11 +21,10 @@
 //! under-constraint test perturbs each witness and expects a failure. The nonce is not
 //! range-checked here: the verifier compares it with the backup file's 128-bit nonce.
 
-use super::{ChunkPublic, ChunkShape, ChunkWitness};
-use crate::cipher::{constraints::CipherVar, key::key_commitment_domain, RATE};
-use crate::commitment::{constraints::CommitmentVar, GROUP};
-use crate::lean_imt::constraints::LeanImtVar;
-use crate::poseidon::constraints::PoseidonVar;
+use crate::cipher::CipherVar;
+use crate::commitment::CommitmentVar;
+use crate::lean_imt::LeanImtVar;
+use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
 use ark_ff::Zero;
 use ark_r1cs_std::{
@@ -34,6 +33,10 @@ use ark_r1cs_std::{
     fields::{fp::FpVar, FieldVar},
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use zkbackup_core::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::cipher::RATE;
+use zkbackup_core::commitment::GROUP;
+use zkbackup_core::escrow_key::key_commitment_domain;
 
 /// The circuit of one chunk. With `witness: None` it synthesizes the shape alone (setup).
 #[derive(Clone)]

@@ -1,69 +1,30 @@
-//! The escrow key: two field elements, wiped from memory on drop, its Poseidon commitment,
-//! and the key file.
+//! The escrow key file.
 //!
-//! # Key commitment
-//! `K = Poseidon(KEY_COMMITMENT_DOMAIN, k0, k1)`: circomlib's `Poseidon(3)`, one call, where
-//! [`KEY_COMMITMENT_DOMAIN`] is the ASCII string `zkbackup/key/v1` read as a big-endian
-//! integer (`0x7a6b6261636b75702f6b65792f7631`). The domain tag keeps `K` distinct from a
-//! LeanIMT node `Poseidon(k0, k1)` and from any other zkbackup hash of two elements. The key
-//! elements are uniform field elements, so `K` hides them.
-//!
-//! # Key file
 //! One JSON object, written once with owner-only permissions (0600) and never overwritten:
 //! ```json
 //! {"version":1,"key":["<decimal k0>","<decimal k1>"],"commitment":"0x<64 hex digits of K>"}
 //! ```
 //! Reading checks the size (at most [`MAX_KEY_FILE_LEN`] bytes, before reading), the
 //! version, that each element is a canonical decimal (no sign, no leading zeros, below the
-//! field modulus) and that the commitment matches the key.
+//! field modulus) and that the commitment matches the key (`K`, see
+//! [`zkbackup_core::escrow_key`]).
 
-use crate::backup::write_new_file;
-use crate::field::to_hex;
-use crate::poseidon::hash;
-use ark_bn254::Fr;
-use ark_ff::{PrimeField, UniformRand};
+use crate::fs::write_new_file;
+use ark_ff::PrimeField;
 use num_bigint::BigUint;
-use rand::{rngs::OsRng, CryptoRng, RngCore};
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, Zeroizing};
+use zkbackup_core::field::to_hex;
+use zkbackup_core::{EscrowKey, Fr};
 
 /// The key file version this code writes and reads.
 pub const KEY_FILE_VERSION: u64 = 1;
 
-/// The largest key file [`Key::read`] reads. A key file is one line of under 200 bytes; the
-/// margin allows for whitespace and line ends added by an editor.
+/// The largest key file [`KeyFile::read`] reads. A key file is one line of under 200 bytes;
+/// the margin allows for whitespace and line ends added by an editor.
 pub const MAX_KEY_FILE_LEN: u64 = 4096;
-
-/// `zkbackup/key/v1` as a big-endian integer: the first input of the key commitment.
-pub fn key_commitment_domain() -> Fr {
-    Fr::from_be_bytes_mod_order(KEY_COMMITMENT_DOMAIN)
-}
-
-/// The ASCII bytes of the key commitment's domain tag.
-pub const KEY_COMMITMENT_DOMAIN: &[u8] = b"zkbackup/key/v1";
-
-/// `K = Poseidon(domain, k0, k1)`, see the module docs.
-pub fn key_commitment(k0: Fr, k1: Fr) -> Fr {
-    hash(&[key_commitment_domain(), k0, k1])
-}
-
-/// The escrow key `(k0, k1)`. Its memory is overwritten with zeros on drop; `Debug` prints
-/// only the commitment.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct Key {
-    elements: [Fr; 2],
-}
-
-impl fmt::Debug for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key")
-            .field("commitment", &to_hex(&self.commitment()))
-            .finish_non_exhaustive()
-    }
-}
 
 /// Errors of the key file, each naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -121,37 +82,25 @@ pub enum KeyFileError {
     },
 }
 
-impl Key {
-    /// A key from its two elements.
-    pub fn from_elements(elements: [Fr; 2]) -> Self {
-        Self { elements }
-    }
-
-    /// A fresh uniformly random key from the operating system's generator.
-    pub fn generate() -> Self {
-        Self::generate_with(&mut OsRng)
-    }
-
-    /// A uniformly random key from `rng` (seeded generators only in tests and benches).
-    pub fn generate_with<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        Self {
-            elements: [Fr::rand(rng), Fr::rand(rng)],
-        }
-    }
-
-    /// `[k0, k1]`.
-    pub fn elements(&self) -> &[Fr; 2] {
-        &self.elements
-    }
-
-    /// The key commitment `K` (see the module docs).
-    pub fn commitment(&self) -> Fr {
-        key_commitment(self.elements[0], self.elements[1])
-    }
-
+/// Reading and writing [`EscrowKey`] files.
+pub trait KeyFile: Sized {
     /// The key file's JSON text (one line, with a trailing newline).
-    pub fn to_json(&self) -> Zeroizing<String> {
-        let [k0, k1] = &self.elements;
+    fn to_json(&self) -> Zeroizing<String>;
+    /// Parses a key file's JSON text; `path` only names the file in errors.
+    fn from_json(text: &str, path: &Path) -> Result<Self, KeyFileError>;
+    /// Reads and validates a key file. A file over [`MAX_KEY_FILE_LEN`] bytes is refused
+    /// without being read whole (so a wrong path, even `/dev/zero`, costs no memory).
+    fn read(path: &Path) -> Result<Self, KeyFileError>;
+    /// Writes a new key file with mode 0600. Refuses an existing `path`; never leaves a
+    /// partial file (written to a temporary file in the same directory, synced, then moved
+    /// into place with no-clobber semantics).
+    fn write_new(&self, path: &Path) -> Result<(), KeyFileError>;
+}
+
+impl KeyFile for EscrowKey {
+    /// The key file's JSON text (one line, with a trailing newline).
+    fn to_json(&self) -> Zeroizing<String> {
+        let [k0, k1] = self.elements();
         Zeroizing::new(format!(
             "{{\"version\":{KEY_FILE_VERSION},\"key\":[\"{}\",\"{}\"],\"commitment\":\"{}\"}}\n",
             Zeroizing::new(k0.into_bigint().to_string()).as_str(),
@@ -161,7 +110,7 @@ impl Key {
     }
 
     /// Parses a key file's JSON text; `path` only names the file in errors.
-    pub fn from_json(text: &str, path: &Path) -> Result<Self, KeyFileError> {
+    fn from_json(text: &str, path: &Path) -> Result<Self, KeyFileError> {
         let invalid = |problem: String| KeyFileError::Invalid {
             path: path.to_path_buf(),
             problem,
@@ -202,7 +151,7 @@ impl Key {
                 *slot = parse_canonical_decimal(s)
                     .map_err(|problem| invalid(format!("key[{i}]: {problem}")))?;
             }
-            let key = Key::from_elements(key);
+            let key = EscrowKey::from_elements(key);
             let found = obj
                 .get("commitment")
                 .ok_or_else(|| invalid("missing field \"commitment\"".into()))?
@@ -224,7 +173,7 @@ impl Key {
 
     /// Reads and validates a key file. A file over [`MAX_KEY_FILE_LEN`] bytes is refused
     /// without being read whole (so a wrong path, even `/dev/zero`, costs no memory).
-    pub fn read(path: &Path) -> Result<Self, KeyFileError> {
+    fn read(path: &Path) -> Result<Self, KeyFileError> {
         let io = |source| KeyFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -258,7 +207,7 @@ impl Key {
     /// Writes a new key file with mode 0600. Refuses an existing `path`; never leaves a
     /// partial file (written to a temporary file in the same directory, synced, then moved
     /// into place with no-clobber semantics).
-    pub fn write_new(&self, path: &Path) -> Result<(), KeyFileError> {
+    fn write_new(&self, path: &Path) -> Result<(), KeyFileError> {
         let json = self.to_json();
         write_new_file(path, |w| w.write_all(json.as_bytes())).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
@@ -306,33 +255,15 @@ mod tests {
     use super::*;
     use rand::{rngs::StdRng, SeedableRng};
 
-    fn key(seed: u64) -> Key {
-        Key::generate_with(&mut StdRng::seed_from_u64(seed))
-    }
-
-    #[test]
-    fn commitment_is_one_domain_separated_poseidon() {
-        let k = Key::from_elements([Fr::from(1u64), Fr::from(2u64)]);
-        let domain = Fr::from(u128::from_be_bytes({
-            let mut b = [0u8; 16];
-            b[1..].copy_from_slice(b"zkbackup/key/v1");
-            b
-        }));
-        assert_eq!(
-            k.commitment(),
-            hash(&[domain, Fr::from(1u64), Fr::from(2u64)])
-        );
-        assert_ne!(
-            k.commitment(),
-            crate::poseidon::hash2(Fr::from(1u64), Fr::from(2u64))
-        );
+    fn key(seed: u64) -> EscrowKey {
+        EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed))
     }
 
     #[test]
     fn json_round_trip_and_debug_hides_the_key() {
         let k = key(1);
         let json = k.to_json();
-        assert_eq!(Key::from_json(&json, Path::new("k.json")).unwrap(), k);
+        assert_eq!(EscrowKey::from_json(&json, Path::new("k.json")).unwrap(), k);
         let debug = format!("{k:?}");
         assert!(!debug.contains(&k.elements()[0].into_bigint().to_string()));
         assert!(debug.contains(&to_hex(&k.commitment())));
@@ -350,10 +281,10 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_eq!(Key::read(&path).unwrap(), k);
+        assert_eq!(EscrowKey::read(&path).unwrap(), k);
         let err = key(3).write_new(&path).unwrap_err();
         assert!(matches!(err, KeyFileError::Exists { .. }), "{err}");
-        assert_eq!(Key::read(&path).unwrap(), k, "the first key survives");
+        assert_eq!(EscrowKey::read(&path).unwrap(), k, "the first key survives");
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
@@ -411,11 +342,13 @@ mod tests {
             ),
         ];
         for (v, want) in cases {
-            let err = Key::from_json(&v.to_string(), p).unwrap_err().to_string();
+            let err = EscrowKey::from_json(&v.to_string(), p)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("/some/key.json"), "{err}");
             assert!(err.contains(want), "{err} should contain {want}");
         }
-        let err = Key::from_json("{", p).unwrap_err().to_string();
+        let err = EscrowKey::from_json("{", p).unwrap_err().to_string();
         assert!(err.contains("not JSON"), "{err}");
     }
 }

@@ -8,11 +8,11 @@
 //! caller must make those flags one-hot and consistent with `L`, and the positions past `L`
 //! zero (the cipher gadget's layout is), so the last real group is zero-padded as natively.
 
-use super::GROUP;
-use crate::poseidon::constraints::PoseidonVar;
+use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
 use ark_r1cs_std::fields::{fp::FpVar, FieldVar};
 use ark_relations::gr1cs::SynthesisError;
+use zkbackup_core::commitment::GROUP;
 
 /// The commitment gadget (the in-circuit twin of [`super::ciphertext_commitment`]).
 pub struct CommitmentVar;

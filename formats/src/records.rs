@@ -32,14 +32,14 @@
 //! elements per byte of text (a line shorter than the shortest record ends the parse with
 //! its error before anything is allocated for the lines after it).
 
-use crate::field::{self, FieldParseError};
-use crate::{lean_imt, poseidon, Fr};
 use ark_ff::Zero;
 use rayon::prelude::*;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use zkbackup_core::field::{self, FieldParseError};
+use zkbackup_core::{lean_imt, poseidon, Fr};
 
 /// The most fields a record may have: the widest circomlib Poseidon.
 pub const MAX_ARITY: usize = poseidon::MAX_INPUTS;

@@ -6,7 +6,7 @@
 //! permutation of width 4 ([`poseidon::permute`] on 4 lanes, the permutation inside
 //! circomlib's `Poseidon(3)`), applied to the whole state, all four lanes out.
 //!
-//! Inputs: a key `(k0, k1)` ([`Key`]), a nonce `N < 2^128`, a message `m_0 .. m_{n-1}`.
+//! Inputs: a key `(k0, k1)` ([`EscrowKey`]), a nonce `N < 2^128`, a message `m_0 .. m_{n-1}`.
 //!
 //! 1. Pad the message with zeros to `L = ceil(n / 3) · 3` elements.
 //! 2. Initial state `S = [0, k0, k1, N + n · 2^128]` (lanes 0..3; the last lane is computed in
@@ -47,12 +47,7 @@
 //! or the first keystream block of both is equal and their difference leaks. The backup
 //! format derives a fresh nonce per chunk and per backup (see `backup`).
 
-#[cfg(feature = "r1cs")]
-pub mod constraints;
-pub mod key;
-
-pub use key::{key_commitment, Key, KeyFileError, KEY_COMMITMENT_DOMAIN, KEY_FILE_VERSION};
-
+use crate::escrow_key::EscrowKey;
 use crate::poseidon::permute;
 use ark_bn254::Fr;
 use ark_ff::{Field, Zero};
@@ -119,7 +114,7 @@ pub struct Duplex {
 
 impl Duplex {
     /// The state before the first permutation (see [`initial_state`]).
-    pub fn new(key: &Key, nonce: u128, length: usize) -> Self {
+    pub fn new(key: &EscrowKey, nonce: u128, length: usize) -> Self {
         let [k0, k1] = *key.elements();
         Self {
             state: initial_state(k0, k1, nonce, length),
@@ -173,7 +168,7 @@ impl Duplex {
 /// the authentication tag. Equal to @zk-kit/poseidon-cipher's `poseidonEncrypt`.
 ///
 /// The caller must never reuse a `(key, nonce)` pair.
-pub fn encrypt(message: &[Fr], key: &Key, nonce: u128) -> Vec<Fr> {
+pub fn encrypt(message: &[Fr], key: &EscrowKey, nonce: u128) -> Vec<Fr> {
     let mut duplex = Duplex::new(key, nonce, message.len());
     let mut out = Vec::with_capacity(ciphertext_len(message.len()));
     for block in message.chunks(RATE) {
@@ -190,7 +185,7 @@ pub fn encrypt(message: &[Fr], key: &Key, nonce: u128) -> Vec<Fr> {
 /// [`encrypt`] produces (see the module docs for where we are stricter).
 pub fn decrypt(
     ciphertext: &[Fr],
-    key: &Key,
+    key: &EscrowKey,
     nonce: u128,
     length: usize,
 ) -> Result<Vec<Fr>, CipherError> {
@@ -225,9 +220,9 @@ mod tests {
     use ark_ff::UniformRand;
     use rand::{rngs::StdRng, SeedableRng};
 
-    fn key(seed: u64) -> Key {
+    fn key(seed: u64) -> EscrowKey {
         let mut rng = StdRng::seed_from_u64(seed);
-        Key::from_elements([Fr::rand(&mut rng), Fr::rand(&mut rng)])
+        EscrowKey::from_elements([Fr::rand(&mut rng), Fr::rand(&mut rng)])
     }
 
     fn message(n: usize, seed: u64) -> Vec<Fr> {
@@ -257,7 +252,7 @@ mod tests {
     /// the cross-implementation test in tests/ checks many more.
     #[test]
     fn known_answer() {
-        let k = Key::from_elements([Fr::from(5u64), Fr::from(6u64)]);
+        let k = EscrowKey::from_elements([Fr::from(5u64), Fr::from(6u64)]);
         let m: Vec<Fr> = (1..=4u64).map(Fr::from).collect();
         let c = encrypt(&m, &k, 7);
         let expected = KNOWN_CIPHERTEXT.map(|s| s.parse::<Fr>().unwrap());

@@ -2,8 +2,8 @@ use super::*;
 use ark_ff::UniformRand;
 use rand::{rngs::StdRng, SeedableRng};
 
-fn key(seed: u64) -> Key {
-    Key::generate_with(&mut StdRng::seed_from_u64(seed))
+fn key(seed: u64) -> EscrowKey {
+    EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed))
 }
 
 fn fields(n: usize, seed: u64) -> Vec<Fr> {
@@ -29,7 +29,7 @@ fn records(arity: usize, fields: &[Fr]) -> Records {
     Records::new(arity, fields.to_vec()).unwrap()
 }
 
-fn small(format: RecordFormat) -> (Backup, Key, Vec<Fr>) {
+fn small(format: RecordFormat) -> (Backup, EscrowKey, Vec<Fr>) {
     let k = key(7);
     let f = fields(5 * 2, 8);
     (

@@ -1,4 +1,4 @@
-//! R1CS gadget for circomlib's Poseidon; mirrors [`super::permute`] and [`super::hash`].
+//! R1CS gadget for circomlib's Poseidon; mirrors [`zkbackup_core::poseidon::permute`] and [`zkbackup_core::poseidon::hash`].
 //!
 //! Cost: three constraints per S-box on a variable (`x²`, `x⁴`, `x⁵`); round constants and
 //! matrices are linear and free. The capacity lane starts at the constant 0, so the first
@@ -11,12 +11,12 @@
 //! constrained values. Nothing about the inputs is constrained (range, distinctness): that
 //! is the caller's job.
 
-use super::{params, FULL_ROUNDS, MAX_INPUTS};
 use ark_bn254::Fr;
 use ark_r1cs_std::fields::{fp::FpVar, FieldVar};
 use ark_relations::gr1cs::SynthesisError;
+use zkbackup_core::poseidon::{params, FULL_ROUNDS, MAX_INPUTS};
 
-/// The Poseidon gadget (the in-circuit twin of [`super::hash`] and [`super::permute`]).
+/// The Poseidon gadget (the in-circuit twin of [`zkbackup_core::poseidon::hash`] and [`zkbackup_core::poseidon::permute`]).
 pub struct PoseidonVar;
 
 fn sbox(x: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
@@ -37,7 +37,7 @@ fn mix(state: &[FpVar<Fr>], m: &[Vec<Fr>]) -> Vec<FpVar<Fr>> {
 
 impl PoseidonVar {
     /// The Poseidon permutation of width `state.len()` (2 to 17), in place; mirrors
-    /// [`super::permute`] (same optimized schedule, so the linear combinations stay short).
+    /// [`zkbackup_core::poseidon::permute`] (same optimized schedule, so the linear combinations stay short).
     #[tracing::instrument(target = "gr1cs", skip_all, fields(width = state.len()))]
     pub fn permute(state: &mut [FpVar<Fr>]) -> Result<(), SynthesisError> {
         let p = params(state.len());
@@ -73,7 +73,7 @@ impl PoseidonVar {
         Ok(())
     }
 
-    /// circomlib's `Poseidon(n)` of 1 to 16 inputs; mirrors [`super::hash`].
+    /// circomlib's `Poseidon(n)` of 1 to 16 inputs; mirrors [`zkbackup_core::poseidon::hash`].
     pub fn hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
         if inputs.is_empty() || inputs.len() > MAX_INPUTS {
             return Err(SynthesisError::Unsatisfiable);
@@ -85,7 +85,7 @@ impl PoseidonVar {
         Ok(state.swap_remove(0))
     }
 
-    /// `Poseidon(a, b)`, the LeanIMT node hash; mirrors [`super::hash2`].
+    /// `Poseidon(a, b)`, the LeanIMT node hash; mirrors [`zkbackup_core::poseidon::hash2`].
     pub fn hash2(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
         Self::hash(&[a.clone(), b.clone()])
     }

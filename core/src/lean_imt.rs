@@ -7,13 +7,12 @@
 //! the LeanIMT root of those chunk roots is the root of the whole tree. [`chunk_roots`] and
 //! [`root_of_chunk_roots`] are that decomposition; the chunk gadget proves one chunk root.
 
-#[cfg(feature = "r1cs")]
-pub mod constraints;
-
 use crate::poseidon::hash2;
 use ark_bn254::Fr;
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
+#[cfg(feature = "parallel")]
 /// Below this many nodes a level is hashed on one thread (rayon's overhead dominates).
 const PARALLEL_LEVEL: usize = 1 << 10;
 
@@ -43,11 +42,11 @@ fn parent_level(level: &[Fr]) -> Vec<Fr> {
         [l] => *l,
         _ => unreachable!("chunks of two"),
     };
+    #[cfg(feature = "parallel")]
     if level.len() >= PARALLEL_LEVEL {
-        level.par_chunks(2).map(parent).collect()
-    } else {
-        level.chunks(2).map(parent).collect()
+        return level.par_chunks(2).map(parent).collect();
     }
+    level.chunks(2).map(parent).collect()
 }
 
 /// A LeanIMT with every level kept, for roots and inclusion proofs.
@@ -180,7 +179,11 @@ pub fn chunk_roots(leaves: &[Fr], chunk_size: usize) -> Result<Vec<Fr>, LeanImtE
     if leaves.is_empty() {
         return Err(LeanImtError::Empty);
     }
-    leaves.par_chunks(chunk_size).map(root).collect()
+    #[cfg(feature = "parallel")]
+    let chunks = leaves.par_chunks(chunk_size);
+    #[cfg(not(feature = "parallel"))]
+    let chunks = leaves.chunks(chunk_size);
+    chunks.map(root).collect()
 }
 
 /// The LeanIMT root of the whole tree from its chunk roots (chunk size a power of two).

@@ -19,7 +19,7 @@
 //!   commitments in chunk order: a binary Poseidon Merkle tree, so one chunk can be proven
 //!   present by a path.
 //! - **State root** `R`: the LeanIMT root of the record leaves `Poseidon(record)`.
-//! - **Key commitment** `K`: [`Key::commitment`].
+//! - **EscrowKey commitment** `K`: [`EscrowKey::commitment`].
 //!
 //! Reading checks the trailer (length and SHA-256 of the whole file) before anything else, so
 //! truncation and any flipped byte are refused before decryption; then every structural
@@ -38,12 +38,7 @@
 //! no one); the stored commitments by recomputation. The records-format byte is bound by
 //! nothing and is information only.
 
-use crate::cipher::{self, ciphertext_len, CipherError, Key};
-use crate::commitment::ciphertext_commitment;
-use crate::field::to_hex;
 pub use crate::fs::write_new_file;
-use crate::lean_imt;
-use crate::poseidon::{hash, MAX_INPUTS};
 use crate::records::{RecordFormat, Records};
 use ark_bn254::Fr;
 use ark_ff::{BigInt, BigInteger, PrimeField};
@@ -53,6 +48,13 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use zkbackup_core::chunk::{chunk_nonce, BACKUP_ID_BITS};
+use zkbackup_core::cipher::{self, ciphertext_len, CipherError};
+use zkbackup_core::commitment::{backup_commitment, ciphertext_commitment};
+use zkbackup_core::field::to_hex;
+use zkbackup_core::lean_imt;
+use zkbackup_core::poseidon::{hash, MAX_INPUTS};
+use zkbackup_core::EscrowKey;
 
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"ZKBACKUP";
@@ -68,8 +70,6 @@ pub const TRAILER_LEN: usize = 40;
 pub const ELEMENT_LEN: usize = 32;
 /// The largest record arity (a leaf is one Poseidon call of at most 16 inputs).
 pub const MAX_ARITY: usize = MAX_INPUTS;
-/// Backup ids are this many bits.
-pub const BACKUP_ID_BITS: u32 = 96;
 
 /// The header byte of a records format: 0 CSV, 1 JSON Lines.
 pub fn format_code(format: RecordFormat) -> u8 {
@@ -300,17 +300,6 @@ pub struct Backup {
     chunks: Vec<Chunk>,
 }
 
-/// The nonce of chunk `index` of the backup `backup_id`: `backup_id · 2^32 + index`.
-pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
-    debug_assert!(backup_id < 1 << BACKUP_ID_BITS);
-    (backup_id << 32) | u128::from(index)
-}
-
-/// The backup commitment `C`: the LeanIMT root of the chunk commitments.
-pub fn backup_commitment(chunk_commitments: &[Fr]) -> Fr {
-    lean_imt::root(chunk_commitments).expect("a backup has at least one chunk")
-}
-
 /// The state tree leaf of a record.
 fn leaf(record: &[Fr]) -> Fr {
     hash(record)
@@ -333,7 +322,7 @@ impl Backup {
     pub fn create(
         records: &Records,
         format: RecordFormat,
-        key: &Key,
+        key: &EscrowKey,
         chunk_size: usize,
     ) -> Result<Self, BackupError> {
         Self::create_with_id(records, format, key, chunk_size, random_backup_id())
@@ -344,7 +333,7 @@ impl Backup {
     pub fn create_with_id(
         records: &Records,
         format: RecordFormat,
-        key: &Key,
+        key: &EscrowKey,
         chunk_size: usize,
         backup_id: u128,
     ) -> Result<Self, BackupError> {
@@ -477,12 +466,12 @@ impl Backup {
     /// What comes back is fixed by authenticated values only: the ciphertext (its tag, under
     /// the key), the nonces, lengths and `R`. The header's records-format byte plays no part:
     /// the caller chooses the output format.
-    pub fn restore(&self, key: &Key) -> Result<Records, BackupError> {
+    pub fn restore(&self, key: &EscrowKey) -> Result<Records, BackupError> {
         self.restore_named(key, Path::new(NO_PATH))
     }
 
     /// [`Backup::restore`], naming `path` in errors.
-    pub fn restore_named(&self, key: &Key, path: &Path) -> Result<Records, BackupError> {
+    pub fn restore_named(&self, key: &EscrowKey, path: &Path) -> Result<Records, BackupError> {
         self.verify_commitments(path)?;
         let h = &self.header;
         let found = key.commitment();

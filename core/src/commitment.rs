@@ -13,9 +13,6 @@
 //!
 //! In R1CS a group costs one 16-input Poseidon (609 constraints), about 41 per element.
 
-#[cfg(feature = "r1cs")]
-pub mod constraints;
-
 use crate::poseidon::hash;
 use ark_bn254::Fr;
 use ark_ff::Zero;
@@ -36,6 +33,11 @@ pub fn ciphertext_commitment(ciphertext: &[Fr]) -> Fr {
         h = hash(&input);
     }
     h
+}
+
+/// The backup commitment `C`: the LeanIMT root of the chunk commitments.
+pub fn backup_commitment(chunk_commitments: &[Fr]) -> Fr {
+    crate::lean_imt::root(chunk_commitments).expect("a backup has at least one chunk")
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@
 //!
 //! Both schedules are kept: `permute_reference` is the textbook one, the tests hold them equal.
 
-#[cfg(feature = "r1cs")]
-pub mod constraints;
 pub mod params;
 
 pub use params::{params, PoseidonParams, FULL_ROUNDS, MAX_WIDTH, MIN_WIDTH, PARTIAL_ROUNDS};

@@ -13,18 +13,24 @@
 //! into the backup commitment, both with the LeanIMT; see `docs/PROOFS.md` for why the
 //! chunk values are public rather than proven against the root inside each proof.
 //!
-//! [`key_commitment`]: crate::cipher::key_commitment
+//! [`key_commitment`]: crate::escrow_key::key_commitment
 
-#[cfg(feature = "r1cs")]
-pub mod constraints;
-
-use crate::cipher::{self, Key};
+use crate::cipher;
 use crate::commitment::ciphertext_commitment;
+use crate::escrow_key::EscrowKey;
 use crate::lean_imt;
 use crate::poseidon::{self, MAX_INPUTS};
 use ark_bn254::Fr;
-use rayon::prelude::*;
 use zeroize::Zeroize;
+
+/// Backup ids are this many bits.
+pub const BACKUP_ID_BITS: u32 = 96;
+
+/// The nonce of chunk `index` of the backup `backup_id`: `backup_id · 2^32 + index`.
+pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
+    debug_assert!(backup_id < 1 << BACKUP_ID_BITS);
+    (backup_id << 32) | u128::from(index)
+}
 
 /// The number of public inputs of a chunk proof.
 pub const PUBLIC_INPUTS: usize = 5;
@@ -113,7 +119,7 @@ pub struct ChunkWitness {
     /// The chunk's records, row-major, `count · arity` elements.
     pub records: Vec<Fr>,
     /// The escrow key.
-    pub key: Key,
+    pub key: EscrowKey,
     /// The chunk's nonce.
     pub nonce: u128,
 }
@@ -131,7 +137,7 @@ impl ChunkWitness {
     pub fn new(
         shape: ChunkShape,
         records: Vec<Fr>,
-        key: Key,
+        key: EscrowKey,
         nonce: u128,
     ) -> Result<Self, ChunkError> {
         let elements = records.len();
@@ -157,10 +163,13 @@ impl ChunkWitness {
 
     /// `Poseidon(record)` for each record.
     pub fn leaves(&self) -> Vec<Fr> {
-        self.records
-            .par_chunks(self.shape.arity)
-            .map(poseidon::hash)
-            .collect()
+        #[cfg(feature = "parallel")]
+        use rayon::prelude::*;
+        #[cfg(feature = "parallel")]
+        let chunks = self.records.par_chunks(self.shape.arity);
+        #[cfg(not(feature = "parallel"))]
+        let chunks = self.records.chunks(self.shape.arity);
+        chunks.map(poseidon::hash).collect()
     }
 
     /// The chunk's ciphertext (the backup file holds the same).

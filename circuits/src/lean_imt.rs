@@ -9,7 +9,7 @@
 //! otherwise, exactly the native rule. Absent slots do not influence the root; whatever
 //! the caller binds them to (the chunk circuit pins them to zero) is the caller's job.
 
-use crate::poseidon::constraints::PoseidonVar;
+use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
 use ark_r1cs_std::{
     alloc::AllocVar,

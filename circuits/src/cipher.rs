@@ -22,14 +22,14 @@
 //!   prefix (which the caller must enforce) exactly one is 1, so exactly one state feeds
 //!   the tag and the tag lands at position `3·ceil(n/3)`.
 
-use super::{two_pow_128, RATE, WIDTH};
-use crate::poseidon::constraints::PoseidonVar;
+use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
 use ark_r1cs_std::{
     boolean::Boolean,
     fields::{fp::FpVar, FieldVar},
 };
 use ark_relations::gr1cs::SynthesisError;
+use zkbackup_core::cipher::{two_pow_128, RATE, WIDTH};
 
 /// The cipher gadget (the in-circuit twin of [`super::encrypt`]).
 pub struct CipherVar;

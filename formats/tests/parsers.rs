@@ -18,10 +18,12 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
-use zkbackup_circuits::backup::{Backup, BackupError, HEADER_LEN, MAGIC, TRAILER_LEN, VERSION};
-use zkbackup_circuits::cipher::key::MAX_KEY_FILE_LEN;
-use zkbackup_circuits::cipher::{Key, KeyFileError};
-use zkbackup_circuits::records::{RecordFormat, Records, RecordsError};
+use zkbackup_core::EscrowKey;
+use zkbackup_formats::backup::{Backup, BackupError, HEADER_LEN, MAGIC, TRAILER_LEN, VERSION};
+use zkbackup_formats::key_file::KeyFileError;
+use zkbackup_formats::key_file::MAX_KEY_FILE_LEN;
+use zkbackup_formats::records::{RecordFormat, Records, RecordsError};
+use zkbackup_formats::KeyFile;
 
 fn p() -> &'static Path {
     Path::new("hostile.zkb")
@@ -203,12 +205,12 @@ fn records_blank_lines_cost_no_memory() {
 fn oversized_key_files_are_refused_unread() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("key.json");
-    let key = Key::generate_with(&mut StdRng::seed_from_u64(1));
+    let key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(1));
     // A valid key padded with whitespace to just over the limit.
     let mut text = key.to_json().to_string();
     text.push_str(&" ".repeat(MAX_KEY_FILE_LEN as usize + 1 - text.len()));
     std::fs::write(&path, &text).unwrap();
-    let err = Key::read(&path).unwrap_err();
+    let err = EscrowKey::read(&path).unwrap_err();
     assert!(
         matches!(&err, KeyFileError::TooLarge { path: named, len } if *named == path && *len == MAX_KEY_FILE_LEN + 1),
         "{err}"
@@ -221,11 +223,11 @@ fn oversized_key_files_are_refused_unread() {
     // At the limit it is read.
     text.pop();
     std::fs::write(&path, &text).unwrap();
-    assert_eq!(Key::read(&path).unwrap(), key);
+    assert_eq!(EscrowKey::read(&path).unwrap(), key);
     // A device that never ends is refused after reading one byte past the limit.
     #[cfg(unix)]
     {
-        let err = Key::read(Path::new("/dev/zero")).unwrap_err();
+        let err = EscrowKey::read(Path::new("/dev/zero")).unwrap_err();
         assert!(
             matches!(err, KeyFileError::TooLarge { len, .. } if len == MAX_KEY_FILE_LEN + 1),
             "{err}"
@@ -237,11 +239,11 @@ fn oversized_key_files_are_refused_unread() {
 // Property tests: backups
 
 /// A small valid backup, its key and records: 5 records of arity 2 in chunks of 2.
-fn sample() -> &'static (Vec<u8>, Key, Records) {
-    static SAMPLE: OnceLock<(Vec<u8>, Key, Records)> = OnceLock::new();
+fn sample() -> &'static (Vec<u8>, EscrowKey, Records) {
+    static SAMPLE: OnceLock<(Vec<u8>, EscrowKey, Records)> = OnceLock::new();
     SAMPLE.get_or_init(|| {
         let mut rng = StdRng::seed_from_u64(42);
-        let key = Key::generate_with(&mut rng);
+        let key = EscrowKey::generate_with(&mut rng);
         let fields: Vec<Fr> = (0..10).map(|_| Fr::rand(&mut rng)).collect();
         let records = Records::new(2, fields).unwrap();
         let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
@@ -434,7 +436,7 @@ proptest! {
         jsonl in any::<bool>(),
     ) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let key = Key::generate_with(&mut rng);
+        let key = EscrowKey::generate_with(&mut rng);
         let fields: Vec<Fr> = (0..n * arity).map(|_| Fr::rand(&mut rng)).collect();
         let records = Records::new(arity, fields).unwrap();
         let format = if jsonl { RecordFormat::JsonLines } else { RecordFormat::Csv };
@@ -476,7 +478,7 @@ proptest! {
     /// Random text is refused.
     #[test]
     fn key_random_text_is_refused(text in ".{0,300}") {
-        prop_assert!(Key::from_json(&text, key_path()).is_err());
+        prop_assert!(EscrowKey::from_json(&text, key_path()).is_err());
     }
 
     /// An edited key file is refused, unless the edit is one JSON ignores (whitespace, the
@@ -486,13 +488,13 @@ proptest! {
         seed in any::<u64>(),
         edits in prop::collection::vec(key_text_mutation(), 1..4),
     ) {
-        let key = Key::generate_with(&mut StdRng::seed_from_u64(seed));
+        let key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed));
         let mut bytes = key.to_json().as_bytes().to_vec();
         for edit in &edits {
             edit.apply(&mut bytes);
         }
         let Ok(text) = std::str::from_utf8(&bytes) else { return Ok(()) };
-        if let Ok(read) = Key::from_json(text, key_path()) {
+        if let Ok(read) = EscrowKey::from_json(text, key_path()) {
             prop_assert_eq!(read, key);
         }
     }
@@ -500,8 +502,8 @@ proptest! {
     /// Keys round-trip through their file text.
     #[test]
     fn key_round_trips(seed in any::<u64>()) {
-        let key = Key::generate_with(&mut StdRng::seed_from_u64(seed));
-        prop_assert_eq!(Key::from_json(&key.to_json(), key_path()).unwrap(), key);
+        let key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed));
+        prop_assert_eq!(EscrowKey::from_json(&key.to_json(), key_path()).unwrap(), key);
     }
 }
 

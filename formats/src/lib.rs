@@ -1,0 +1,17 @@
+//! zkbackup's file formats, as `docs/FORMAT.md` specifies them:
+//!
+//! - [`records`]: the records a state holds, read from and written to CSV and JSON Lines;
+//! - [`backup`]: the backup file (create, read, check, restore);
+//! - [`key_file`]: the escrow key file (owner-only, never overwritten);
+//! - [`fs`]: atomic and no-clobber writes, shared by every file zkbackup writes.
+//!
+//! The values in them (Poseidon, LeanIMT, cipher, commitments) are `zkbackup_core`'s.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backup;
+pub mod fs;
+pub mod key_file;
+pub mod records;
+
+pub use key_file::KeyFile;
