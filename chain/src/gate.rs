@@ -13,7 +13,9 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Proof, VerifyingKey};
+use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt;
+use zkbackup_verifier::ChunkProof;
 
 /// The gate's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,32 +29,14 @@ pub struct GateConfig {
     pub max_age_blocks: u64,
 }
 
-/// One chunk's proof and public values.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChunkProof {
-    /// The Groth16 proof.
-    pub proof: Proof<Bn254>,
-    /// The chunk's subtree root.
-    pub chunk_root: Fr,
-    /// The chunk's ciphertext commitment.
-    pub chunk_commitment: Fr,
-    /// The chunk's encryption nonce, `backup_id · 2^32 + j` for chunk `j` (< 2^128).
-    pub nonce: Fr,
-    /// Records in the chunk.
-    pub count: u64,
-}
-
-impl ChunkProof {
-    /// The proof's public inputs `[chunk_root, chunk_commitment, K, nonce, count]`.
-    pub fn public_inputs(&self, key_commitment: Fr) -> [Fr; 5] {
-        [
-            self.chunk_root,
-            self.chunk_commitment,
-            key_commitment,
-            self.nonce,
-            Fr::from(self.count),
-        ]
+/// The public inputs the gate checks chunk `c`'s proof against: the chunk's values with the
+/// gate's own key commitment `K` (the gate never takes `K` from the caller).
+pub fn gate_inputs(c: &ChunkProof, key_commitment: Fr) -> [Fr; NUM_PUBLIC_INPUTS] {
+    ChunkPublic {
+        key_commitment,
+        ..c.public_inputs
     }
+    .to_inputs()
 }
 
 /// Every chunk proof of one backup, in chunk order.
@@ -65,19 +49,35 @@ pub struct Attestation {
 impl Attestation {
     /// R: the LeanIMT root of the chunk roots.
     pub fn state_root(&self) -> Result<Fr> {
-        let roots: Vec<Fr> = self.chunks.iter().map(|c| c.chunk_root).collect();
+        let roots: Vec<Fr> = self
+            .chunks
+            .iter()
+            .map(|c| c.public_inputs.chunk_root)
+            .collect();
         lean_imt::root(&roots).map_err(|e| ChainError::Input(e.to_string()))
     }
 
     /// C: the LeanIMT root of the chunk commitments.
     pub fn commitment(&self) -> Result<Fr> {
-        let c: Vec<Fr> = self.chunks.iter().map(|c| c.chunk_commitment).collect();
+        let c: Vec<Fr> = self
+            .chunks
+            .iter()
+            .map(|c| c.public_inputs.chunk_commitment)
+            .collect();
         lean_imt::root(&c).map_err(|e| ChainError::Input(e.to_string()))
     }
 
     /// The records the chunks hold (the gate requires the state source's `size()`).
-    pub fn records(&self) -> u64 {
-        self.chunks.iter().map(|c| c.count).sum()
+    ///
+    /// # Errors
+    /// If a chunk's count does not fit in 64 bits.
+    pub fn records(&self) -> Result<u64> {
+        self.chunks.iter().try_fold(0u64, |sum, c| {
+            let count = u64::try_from(fr_to_u256(c.public_inputs.count)).map_err(|_| {
+                ChainError::Input(format!("chunk {}: record count out of range", c.index))
+            })?;
+            Ok(sum.saturating_add(count))
+        })
     }
 
     /// The backup id: the high 96 bits of chunk 0's nonce. The gate requires every chunk
@@ -90,7 +90,7 @@ impl Attestation {
             .chunks
             .first()
             .ok_or_else(|| ChainError::Input("an attestation needs at least one chunk".into()))?;
-        let nonce: u128 = fr_to_u256(first.nonce)
+        let nonce: u128 = fr_to_u256(first.public_inputs.nonce)
             .try_into()
             .map_err(|_| ChainError::Input("chunk 0: the nonce is not below 2^128".into()))?;
         Ok(nonce >> NONCE_INDEX_BITS)
@@ -103,15 +103,23 @@ impl Attestation {
             chunk_roots: self
                 .chunks
                 .iter()
-                .map(|c| fr_to_u256(c.chunk_root))
+                .map(|c| fr_to_u256(c.public_inputs.chunk_root))
                 .collect(),
             chunk_commitments: self
                 .chunks
                 .iter()
-                .map(|c| fr_to_u256(c.chunk_commitment))
+                .map(|c| fr_to_u256(c.public_inputs.chunk_commitment))
                 .collect(),
-            nonces: self.chunks.iter().map(|c| fr_to_u256(c.nonce)).collect(),
-            counts: self.chunks.iter().map(|c| U256::from(c.count)).collect(),
+            nonces: self
+                .chunks
+                .iter()
+                .map(|c| fr_to_u256(c.public_inputs.nonce))
+                .collect(),
+            counts: self
+                .chunks
+                .iter()
+                .map(|c| fr_to_u256(c.public_inputs.count))
+                .collect(),
         }
     }
 }
@@ -431,9 +439,7 @@ impl<B: EvmBackend> GateFlow<B> {
 
     /// `verifyProof` of one chunk proof on the deployed verifier: result and execution gas.
     pub fn verify_proof(&mut self, chunk: &ChunkProof) -> Result<(bool, u64)> {
-        let inputs = chunk
-            .public_inputs(self.config.key_commitment)
-            .map(fr_to_u256);
+        let inputs = gate_inputs(chunk, self.config.key_commitment).map(fr_to_u256);
         verify_proof_raw(
             &mut self.chain,
             self.addresses.verifier,
@@ -453,7 +459,7 @@ impl<B: EvmBackend> GateFlow<B> {
         let inputs: Vec<[U256; 5]> = attestation
             .chunks
             .iter()
-            .map(|c| c.public_inputs(k).map(fr_to_u256))
+            .map(|c| gate_inputs(c, k).map(fr_to_u256))
             .collect();
         verify_batch_raw(&mut self.chain, self.addresses.verifier, &proofs, &inputs)
     }

@@ -19,7 +19,7 @@ pub mod rpc;
 pub use abi::{fr_to_u256, proof_words, u256_to_fr, vk_words};
 pub use artifact::Artifact;
 pub use evm::{EmbeddedChain, EvmBackend, Receipt};
-pub use gate::{Attestation, AttestationRecord, ChunkProof, GateConfig, GateFlow};
+pub use gate::{gate_inputs, Attestation, AttestationRecord, GateConfig, GateFlow};
 pub use render::render_verifier;
 pub use rpc::{read_state_root, RpcChain};
 

@@ -7,6 +7,7 @@ use alloy_primitives::U256;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{verify_batch_raw, verify_proof_raw};
+use zkbackup_chain::gate_inputs;
 use zkbackup_chain::{render_verifier, EmbeddedChain, EvmBackend};
 
 #[test]
@@ -32,7 +33,7 @@ fn rendered_verifier_compiles_deploys_and_verifies() {
     let inputs: Vec<[U256; 5]> = att
         .chunks
         .iter()
-        .map(|c| c.public_inputs(k).map(fr_to_u256))
+        .map(|c| gate_inputs(&c, k).map(fr_to_u256))
         .collect();
     for (p, i) in proofs.iter().zip(&inputs) {
         assert!(verify_proof_raw(&mut chain, verifier, p, i).unwrap().0);

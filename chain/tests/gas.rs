@@ -8,6 +8,7 @@ use alloy_primitives::U256;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{deploy_verifier, verify_batch_raw, verify_proof_raw, GateFlow};
+use zkbackup_chain::gate_inputs;
 use zkbackup_chain::{render_verifier, EmbeddedChain, EvmBackend, GateConfig};
 
 /// The bound on per-chunk execution gas in a batch of 16.
@@ -20,7 +21,7 @@ fn chunk_words(att: &zkbackup_chain::Attestation) -> (Vec<[U256; 8]>, Vec<[U256;
         att.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
         att.chunks
             .iter()
-            .map(|c| c.public_inputs(k).map(fr_to_u256))
+            .map(|c| gate_inputs(&c, k).map(fr_to_u256))
             .collect(),
     )
 }

@@ -8,6 +8,7 @@ use ark_bn254::Fr;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{verify_batch_raw, verify_proof_raw, GateFlow};
+use zkbackup_chain::gate_inputs;
 use zkbackup_chain::{AttestationRecord, EmbeddedChain, EvmBackend, GateConfig};
 use zkbackup_core::lean_imt;
 
@@ -222,8 +223,8 @@ fn chunk_roots_must_match_the_state_root() {
     let mut att = backup(&state, CHUNK, 6);
     att.chunks.swap(0, 1);
     for (j, c) in att.chunks.iter_mut().enumerate() {
-        c.nonce = nonce(6, j);
-        c.proof = prove(c.public_inputs(key_commitment()), 600 + j as u64);
+        c.public_inputs.nonce = nonce(6, j);
+        c.proof = prove(gate_inputs(&c, key_commitment()), 600 + j as u64);
     }
     assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
 }
@@ -254,7 +255,7 @@ fn replay_is_refused() {
     let again = backup(&leaves, CHUNK, 8);
     let mut again_rerandomized = again.clone();
     again_rerandomized.chunks[0].proof =
-        prove(again.chunks[0].public_inputs(key_commitment()), 999_999);
+        prove(gate_inputs(&again.chunks[0], key_commitment()), 999_999);
     let err = flow.attest(&again_rerandomized).unwrap_err();
     assert!(reason(err).contains("AlreadyAttested"));
 }
@@ -286,7 +287,7 @@ fn verifier_entry_points_reject_bad_values() {
     let inputs: Vec<[U256; 5]> = att
         .chunks
         .iter()
-        .map(|c| c.public_inputs(k).map(fr_to_u256))
+        .map(|c| gate_inputs(&c, k).map(fr_to_u256))
         .collect();
     let chain = &mut flow.chain;
     assert!(

@@ -18,13 +18,14 @@ use std::sync::{Mutex, OnceLock};
 use zkbackup_chain::abi::{fr_to_u256, BackupGate};
 use zkbackup_chain::artifact::committed;
 use zkbackup_chain::gate::{deploy_verifier, GateAddresses};
-use zkbackup_chain::{Attestation, ChunkProof, EmbeddedChain, EvmBackend, GateConfig, GateFlow};
+use zkbackup_chain::{Attestation, EmbeddedChain, EvmBackend, GateConfig, GateFlow};
 use zkbackup_core::chunk::chunk_nonce;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::{lean_imt, poseidon};
 use zkbackup_prover::keys::Keys;
 use zkbackup_prover::prove::ChunkProver;
+use zkbackup_verifier::ChunkProof;
 
 const ARITY: usize = 2;
 const CHUNK: usize = 2;
@@ -60,12 +61,11 @@ fn prove_chunk(records: &[[Fr; ARITY]], nonce: u128) -> ChunkProof {
         .prover
         .prove(witness, &mut *r.rng.lock().unwrap())
         .expect("prove");
+    let index = (nonce as u32) as usize;
     ChunkProof {
+        index,
+        public_inputs: public,
         proof,
-        chunk_root: public.chunk_root,
-        chunk_commitment: public.commitment,
-        nonce: Fr::from(public.nonce),
-        count: public.count as u64,
     }
 }
 

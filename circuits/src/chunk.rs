@@ -102,13 +102,12 @@ impl ChunkCircuit {
 
         // Public inputs, in the documented order.
         let chunk_root = FpVar::new_input(cs.clone(), || value(public.map(|p| p.chunk_root)))?;
-        let commitment = FpVar::new_input(cs.clone(), || value(public.map(|p| p.commitment)))?;
+        let commitment =
+            FpVar::new_input(cs.clone(), || value(public.map(|p| p.chunk_commitment)))?;
         let key_commitment =
             FpVar::new_input(cs.clone(), || value(public.map(|p| p.key_commitment)))?;
-        let nonce = FpVar::new_input(cs.clone(), || value(public.map(|p| Fr::from(p.nonce))))?;
-        let count = FpVar::new_input(cs.clone(), || {
-            value(public.map(|p| Fr::from(p.count as u64)))
-        })?;
+        let nonce = FpVar::new_input(cs.clone(), || value(public.map(|p| p.nonce)))?;
+        let count = FpVar::new_input(cs.clone(), || value(public.map(|p| p.count)))?;
 
         // 1. The key and its commitment.
         let key = w.map(|w| *w.key.elements());
@@ -174,7 +173,7 @@ impl ChunkCircuit {
         let last_group: Vec<FpVar<Fr>> = (0..groups)
             .map(|g| starts_real(g * GROUP) - starts_real((g + 1) * GROUP))
             .collect();
-        CommitmentVar::ciphertext_commitment(&layout, &real_length, &last_group)?
+        CommitmentVar::chunk_commitment(&layout, &real_length, &last_group)?
             .enforce_equal(&commitment)?;
         probe("commitment", cs.num_constraints());
         Ok(())

@@ -1,5 +1,5 @@
 //! R1CS gadget for the chunk ciphertext commitment; mirrors
-//! [`super::ciphertext_commitment`] for a ciphertext laid out in a fixed number of
+//! [`super::chunk_commitment`] for a ciphertext laid out in a fixed number of
 //! positions whose real length is a variable.
 //!
 //! # Security
@@ -14,14 +14,14 @@ use ark_r1cs_std::fields::{fp::FpVar, FieldVar};
 use ark_relations::gr1cs::SynthesisError;
 use zkbackup_core::commitment::GROUP;
 
-/// The commitment gadget (the in-circuit twin of [`super::ciphertext_commitment`]).
+/// The commitment gadget (the in-circuit twin of [`super::chunk_commitment`]).
 pub struct CommitmentVar;
 
 impl CommitmentVar {
     /// The commitment of the first `length` positions of `layout`, where `last_group[g]`
     /// is 1 exactly for the group holding position `length − 1` (and `layout` is zero past
     /// `length`).
-    pub fn ciphertext_commitment(
+    pub fn chunk_commitment(
         layout: &[FpVar<Fr>],
         length: &FpVar<Fr>,
         last_group: &[FpVar<Fr>],

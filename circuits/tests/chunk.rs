@@ -72,7 +72,7 @@ fn every_tamper_of_the_threat_model_is_refused() {
     assert!(!satisfied(with(dropped.clone()), &public), "dropped record");
     // … also when the count is claimed honestly for the shorter chunk.
     let mut short_public = public;
-    short_public.count = 2;
+    short_public.count = Fr::from(2u64);
     assert!(
         !satisfied(with(dropped), &short_public),
         "dropped record, count adjusted"
@@ -90,7 +90,7 @@ fn every_tamper_of_the_threat_model_is_refused() {
     let mut extra = honest_records.clone();
     extra.extend_from_slice(&[Fr::one(); 4]);
     let mut extra_public = public;
-    extra_public.count = 4;
+    extra_public.count = Fr::from(4u64);
     assert!(
         !satisfied(with(extra.clone()), &extra_public),
         "extra record, count raised"
@@ -109,17 +109,17 @@ fn every_tamper_of_the_threat_model_is_refused() {
     let other_nonce = ChunkWitness::new(shape, honest_records.clone(), key(1), 1001).unwrap();
     assert!(!satisfied(other_nonce, &public), "another nonce");
     let mut nonce_public = public;
-    nonce_public.nonce = 1001;
+    nonce_public.nonce = Fr::from(1001u64);
     assert!(
         !satisfied(honest.clone(), &nonce_public),
         "nonce claimed differs from the one used"
     );
 
     let mut other_ct = public;
-    other_ct.commitment = ChunkWitness::new(shape, records(8, 3, 4), key(1), 1000)
+    other_ct.chunk_commitment = ChunkWitness::new(shape, records(8, 3, 4), key(1), 1000)
         .unwrap()
         .public()
-        .commitment;
+        .chunk_commitment;
     assert!(
         !satisfied(honest.clone(), &other_ct),
         "ciphertext of other records"
@@ -136,7 +136,7 @@ fn every_tamper_of_the_threat_model_is_refused() {
     );
 
     let mut count_up = public;
-    count_up.count = 4;
+    count_up.count = Fr::from(4u64);
     assert!(
         !satisfied(honest.clone(), &count_up),
         "padding counted as a record"

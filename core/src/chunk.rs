@@ -4,7 +4,7 @@
 //! Public inputs, in order ([`ChunkPublic::to_inputs`]):
 //! 1. `chunk_root` — the LeanIMT root of the chunk's leaves (`leaf = Poseidon(record)`),
 //!    i.e. the node at level `k` of the state tree for a chunk size of `2^k`;
-//! 2. `commitment` — [`ciphertext_commitment`] of the chunk's ciphertext;
+//! 2. `chunk_commitment` — [`chunk_commitment`](crate::commitment::chunk_commitment) of the chunk's ciphertext;
 //! 3. `key_commitment` — `K`, the commitment of the escrow key ([`key_commitment`]);
 //! 4. `nonce` — the chunk's encryption nonce (`< 2^128`);
 //! 5. `count` — the records in the chunk (`1 ..= chunk_size`).
@@ -16,7 +16,7 @@
 //! [`key_commitment`]: crate::escrow_key::key_commitment
 
 use crate::cipher;
-use crate::commitment::ciphertext_commitment;
+use crate::commitment::chunk_commitment;
 use crate::escrow_key::EscrowKey;
 use crate::lean_imt;
 use crate::poseidon::{self, MAX_INPUTS};
@@ -32,8 +32,32 @@ pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
     (backup_id << 32) | u128::from(index)
 }
 
+/// The backup id of a nonce (`nonce >> 32`) and its chunk index (the low 32 bits), or `None`
+/// if the nonce is not below `2^128`.
+pub fn split_nonce(nonce: &Fr) -> Option<(u128, u32)> {
+    use ark_ff::PrimeField;
+    let limbs = nonce.into_bigint().0;
+    if limbs[2] != 0 || limbs[3] != 0 {
+        return None;
+    }
+    let n = (u128::from(limbs[1]) << 64) | u128::from(limbs[0]);
+    Some((n >> 32, n as u32))
+}
+
+/// The most field elements a record may have: the widest circomlib Poseidon.
+pub const MAX_ARITY: usize = MAX_INPUTS;
+
 /// The number of public inputs of a chunk proof.
-pub const PUBLIC_INPUTS: usize = 5;
+pub const NUM_PUBLIC_INPUTS: usize = 5;
+
+/// Names of the public inputs, in order, as error messages and docs call them.
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = [
+    "chunk_root",
+    "chunk_commitment",
+    "key_commitment",
+    "nonce",
+    "count",
+];
 
 /// The fixed shape of a chunk circuit: one circuit (and one key pair) per shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,7 +92,7 @@ pub enum ChunkError {
 impl ChunkShape {
     /// A validated shape.
     pub fn new(arity: usize, chunk_size: usize) -> Result<Self, ChunkError> {
-        if !(1..=MAX_INPUTS).contains(&arity) {
+        if !(1..=MAX_ARITY).contains(&arity) {
             return Err(ChunkError::Arity(arity));
         }
         if chunk_size == 0 || !chunk_size.is_power_of_two() {
@@ -83,31 +107,47 @@ impl ChunkShape {
     }
 }
 
-/// The five public values of one chunk proof.
+/// The five public values of one chunk proof, as the proof binds them: field elements, in
+/// the circuit's order. The prover computes them ([`ChunkWitness::public`]); a bundle, the
+/// verifier and the gate read and check them as they are (a value from a file may be out of
+/// range, e.g. a nonce `>= 2^128`: the verifier refuses it, see [`split_nonce`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkPublic {
-    /// LeanIMT root of the chunk's leaves.
+    /// The LeanIMT node of the chunk's records at level `k` (chunk size `2^k`).
     pub chunk_root: Fr,
-    /// Commitment of the chunk's ciphertext.
-    pub commitment: Fr,
-    /// Commitment of the escrow key.
+    /// The chunk commitment: [`chunk_commitment`](crate::commitment::chunk_commitment) of the
+    /// chunk's ciphertext.
+    pub chunk_commitment: Fr,
+    /// The escrow key's commitment `K`, the same in every chunk.
     pub key_commitment: Fr,
-    /// The chunk's nonce.
-    pub nonce: u128,
-    /// Records in the chunk.
-    pub count: usize,
+    /// The chunk's encryption nonce, `backup_id · 2^32 + j` for chunk `j` (below `2^128`).
+    pub nonce: Fr,
+    /// The number of records in the chunk.
+    pub count: Fr,
 }
 
 impl ChunkPublic {
-    /// The public inputs in proof order.
-    pub fn to_inputs(&self) -> [Fr; PUBLIC_INPUTS] {
+    /// The public inputs in the circuit's order.
+    pub fn to_inputs(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
         [
             self.chunk_root,
-            self.commitment,
+            self.chunk_commitment,
             self.key_commitment,
-            Fr::from(self.nonce),
-            Fr::from(self.count as u64),
+            self.nonce,
+            self.count,
         ]
+    }
+
+    /// The values from the public inputs in the circuit's order.
+    pub fn from_inputs(inputs: [Fr; NUM_PUBLIC_INPUTS]) -> Self {
+        let [chunk_root, chunk_commitment, key_commitment, nonce, count] = inputs;
+        Self {
+            chunk_root,
+            chunk_commitment,
+            key_commitment,
+            nonce,
+            count,
+        }
     }
 }
 
@@ -182,10 +222,10 @@ impl ChunkWitness {
         let leaves = self.leaves();
         ChunkPublic {
             chunk_root: lean_imt::root(&leaves).expect("at least one record"),
-            commitment: ciphertext_commitment(&self.ciphertext()),
+            chunk_commitment: chunk_commitment(&self.ciphertext()),
             key_commitment: self.key.commitment(),
-            nonce: self.nonce,
-            count: self.count(),
+            nonce: Fr::from(self.nonce),
+            count: Fr::from(self.count() as u64),
         }
     }
 }

@@ -21,7 +21,7 @@ use ark_ff::Zero;
 pub const GROUP: usize = 15;
 
 /// The commitment to one chunk's ciphertext (see the module docs).
-pub fn ciphertext_commitment(ciphertext: &[Fr]) -> Fr {
+pub fn chunk_commitment(ciphertext: &[Fr]) -> Fr {
     let mut h = Fr::from(ciphertext.len() as u64);
     let mut input = [Fr::zero(); GROUP + 1];
     for group in ciphertext.chunks(GROUP) {
@@ -48,7 +48,7 @@ mod tests {
     fn length_prefix_separates_zero_extensions() {
         let a = [Fr::from(3u64)];
         let b = [Fr::from(3u64), Fr::zero()];
-        assert_ne!(ciphertext_commitment(&a), ciphertext_commitment(&b));
+        assert_ne!(chunk_commitment(&a), chunk_commitment(&b));
     }
 
     #[test]
@@ -59,6 +59,6 @@ mod tests {
         let h1 = hash(&first);
         let mut second = vec![h1, ct[15]];
         second.resize(16, Fr::zero());
-        assert_eq!(ciphertext_commitment(&ct), hash(&second));
+        assert_eq!(chunk_commitment(&ct), hash(&second));
     }
 }

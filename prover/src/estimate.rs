@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 use zkbackup_circuits::counts::chunk_constraints;
-use zkbackup_core::chunk::{ChunkShape, PUBLIC_INPUTS};
+use zkbackup_core::chunk::{ChunkShape, NUM_PUBLIC_INPUTS};
 
 /// Shapes of at most this many record fields (`arity · chunk_size`) are synthesized to
 /// count their constraints exactly (a few milliseconds); larger ones are extrapolated.
@@ -120,7 +120,7 @@ impl ShapeEstimate {
 /// Estimates `shape` (see the [module docs](self)).
 pub fn estimate(shape: ChunkShape) -> Result<ShapeEstimate, SynthesisError> {
     let (constraints, exact) = constraints(shape)?;
-    let domain = (constraints + PUBLIC_INPUTS as u64 + 1)
+    let domain = (constraints + NUM_PUBLIC_INPUTS as u64 + 1)
         .checked_next_power_of_two()
         .unwrap_or(u64::MAX);
     let linear = |per_constraint: u64, per_domain: u64| {

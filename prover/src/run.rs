@@ -27,9 +27,7 @@ use zkbackup_core::field::to_hex;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::Records;
-use zkbackup_verifier::bundle::{
-    circuit_id, write_bundle, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION,
-};
+use zkbackup_verifier::bundle::{circuit_id, write_bundle, Bundle, ChunkProof, BUNDLE_VERSION};
 
 /// Why a proving run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -334,7 +332,7 @@ impl ProveJob<'_> {
                     && Groth16::<Bn254>::verify_proof(
                         &pvk,
                         &entry.proof,
-                        &entry.public_inputs.to_array(),
+                        &entry.public_inputs.to_inputs(),
                     )
                     .unwrap_or(false);
                 ok.then_some(entry)
@@ -359,7 +357,9 @@ impl ProveJob<'_> {
             )
             .map_err(|e| RunError::Mismatch(e.to_string()))?;
             let matches_backup = |public: &ChunkPublic| {
-                if public.commitment == chunk.commitment && public.nonce == chunk.nonce {
+                if public.chunk_commitment == chunk.commitment
+                    && public.nonce == Fr::from(chunk.nonce)
+                {
                     Ok(())
                 } else {
                     Err(format!(
@@ -376,7 +376,7 @@ impl ProveJob<'_> {
                 })?;
             let entry = ChunkProof {
                 index: j,
-                public_inputs: PublicInputs::from_array(public.to_inputs()),
+                public_inputs: public,
                 proof,
             };
             let path = dir.join(format!("chunk_{j}.json"));

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zkbackup_verifier::snarkjs::{export_bundle, public_json, verification_key_json};
-use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, PublicInputs, BUNDLE_VERSION};
+use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, ChunkPublic, BUNDLE_VERSION};
 
 /// Knows the square of each public input (so every input is bound by the proof).
 struct Toy(Vec<Fr>);
@@ -80,14 +80,14 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
     let key_commitment = Fr::rand(&mut rng);
     let chunks = (0..2u64)
         .map(|j| {
-            let public_inputs = PublicInputs {
+            let public_inputs = ChunkPublic {
                 chunk_root: Fr::rand(&mut rng),
                 chunk_commitment: Fr::rand(&mut rng),
                 key_commitment,
                 nonce: Fr::from((7u128 << 32) | u128::from(j)),
                 count: Fr::from(4 - 2 * j),
             };
-            let proof = prove(&pk, &public_inputs.to_array(), &mut rng);
+            let proof = prove(&pk, &public_inputs.to_inputs(), &mut rng);
             ChunkProof {
                 index: j as usize,
                 public_inputs,
@@ -132,7 +132,7 @@ fn snarkjs_rejects_a_tampered_public_input() {
     let (dir, bundle, _) = exported();
     let vk = dir.path().join("verification_key.json");
     let proof = dir.path().join("proof_1.json");
-    let mut inputs = bundle.chunks[1].public_inputs.to_array();
+    let mut inputs = bundle.chunks[1].public_inputs.to_inputs();
     inputs[3] += Fr::ONE; // another nonce
     let public = dir.path().join("public_tampered.json");
     std::fs::write(&public, public_json(&inputs).to_string()).unwrap();
@@ -168,7 +168,7 @@ fn exported_json_has_snarkjs_shape() {
             .unwrap();
     let expected: Vec<String> = bundle.chunks[0]
         .public_inputs
-        .to_array()
+        .to_inputs()
         .iter()
         .map(|x| x.to_string())
         .collect();

@@ -17,22 +17,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES};
 use zkbackup_formats::fs::write_atomic;
 
 /// The bundle format version this crate reads and writes.
 pub const BUNDLE_VERSION: u32 = 1;
-
-/// Public inputs of one chunk proof.
-pub const NUM_PUBLIC_INPUTS: usize = 5;
-
-/// Names of the public inputs, in order, as error messages and docs call them.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = [
-    "chunk_root",
-    "chunk_commitment",
-    "key_commitment",
-    "nonce",
-    "count",
-];
 
 /// The circuit id of a verifying key: `0x` + the hex SHA-256 of its canonical compressed
 /// arkworks serialization. A bundle names the circuit it was proven for by this id.
@@ -43,53 +32,13 @@ pub fn circuit_id(vk: &VerifyingKey<Bn254>) -> String {
     format!("0x{}", hex::encode(Sha256::digest(&bytes)))
 }
 
-/// The public inputs of one chunk proof, in the circuit's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PublicInputs {
-    /// The LeanIMT node of the chunk's records at level `k` (chunk size `2^k`).
-    pub chunk_root: Fr,
-    /// The Poseidon commitment of the chunk's ciphertext.
-    pub chunk_commitment: Fr,
-    /// The key commitment `K`, the same in every chunk.
-    pub key_commitment: Fr,
-    /// The chunk's encryption nonce (below `2^128`).
-    pub nonce: Fr,
-    /// The number of records in the chunk.
-    pub count: Fr,
-}
-
-impl PublicInputs {
-    /// The inputs in the circuit's order.
-    pub fn to_array(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [
-            self.chunk_root,
-            self.chunk_commitment,
-            self.key_commitment,
-            self.nonce,
-            self.count,
-        ]
-    }
-
-    /// Inputs from the circuit's order.
-    pub fn from_array(inputs: [Fr; NUM_PUBLIC_INPUTS]) -> Self {
-        let [chunk_root, chunk_commitment, key_commitment, nonce, count] = inputs;
-        Self {
-            chunk_root,
-            chunk_commitment,
-            key_commitment,
-            nonce,
-            count,
-        }
-    }
-}
-
 /// One chunk's entry: its index, public inputs and proof.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChunkProof {
     /// The chunk index `j` (entries are in index order, `0..n`).
     pub index: usize,
     /// The proof's public inputs.
-    pub public_inputs: PublicInputs,
+    pub public_inputs: ChunkPublic,
     /// The Groth16 proof.
     pub proof: Proof<Bn254>,
 }
@@ -435,7 +384,7 @@ impl RawChunk {
         };
         Ok(ChunkProof {
             index: self.index,
-            public_inputs: PublicInputs::from_array(inputs),
+            public_inputs: ChunkPublic::from_inputs(inputs),
             proof,
         })
     }
@@ -443,7 +392,7 @@ impl RawChunk {
     fn encode(chunk: &ChunkProof) -> Self {
         Self {
             index: chunk.index,
-            public_inputs: chunk.public_inputs.to_array().iter().map(to_hex).collect(),
+            public_inputs: chunk.public_inputs.to_inputs().iter().map(to_hex).collect(),
             proof: RawProof {
                 a: g1_to_raw(&chunk.proof.a),
                 b: g2_to_raw(&chunk.proof.b),

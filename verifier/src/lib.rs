@@ -32,13 +32,15 @@ pub use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, Verify
 pub use batch::batch_verify;
 pub use bundle::{
     circuit_id, read_bundle, write_bundle, Bundle, BundleError, ChunkProof, FieldPath,
-    PublicInputs, BUNDLE_VERSION, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
+    BUNDLE_VERSION,
 };
 pub use encoding::{to_hex, FieldKind};
 pub use keys::{read_verifying_key, write_verifying_key, KeyError};
 pub use verify::{
-    split_nonce, verify_bundle, verify_bundle_with_rng, verify_chunk, BackupChunk, BackupSummary,
-    Expected, PointProblem, Summary, VerifyError,
+    verify_bundle, verify_bundle_with_rng, verify_chunk, BackupChunk, BackupSummary, Expected,
+    PointProblem, Summary, VerifyError,
 };
 pub use vk_file::{load_verifying_key, LoadedKey, VkFileError, VkForm};
-pub use zkbackup_core::chunk::ChunkShape;
+pub use zkbackup_core::chunk::{
+    split_nonce, ChunkPublic, ChunkShape, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
+};

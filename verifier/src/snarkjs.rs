@@ -9,13 +9,14 @@
 //! is `e(α, β)` in `Fq12 = Fq6[w]`, `Fq6 = Fq2[v]`, nested as `[[c0.c0, c0.c1, c0.c2],
 //! [c1.c0, c1.c1, c1.c2]]` of `[c0, c1]` pairs; `snarkjs groth16 verify` does not read it.
 
-use crate::bundle::{circuit_id, Bundle, NUM_PUBLIC_INPUTS};
+use crate::bundle::{circuit_id, Bundle};
 use ark_bn254::{Bn254, Fq, Fq12, Fq2, Fq6, Fr, G1Affine, G2Affine};
 use ark_ec::{pairing::Pairing, AffineRepr};
 use ark_ff::{BigInt, Field, PrimeField, Zero};
 use ark_groth16::{Proof, VerifyingKey};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use zkbackup_core::chunk::NUM_PUBLIC_INPUTS;
 use zkbackup_formats::fs::write_atomic;
 
 /// Why an export failed.
@@ -193,7 +194,7 @@ pub fn export_bundle(
         let paths = write_proof(
             dir,
             chunk.index,
-            &chunk.public_inputs.to_array(),
+            &chunk.public_inputs.to_inputs(),
             &chunk.proof,
         )?;
         written.extend(paths);

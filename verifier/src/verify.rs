@@ -24,13 +24,14 @@
 //!   recombine to ([`Summary::backup_checked`] is `false`).
 
 use crate::batch::batch_verify;
-use crate::bundle::{circuit_id, Bundle, BUNDLE_VERSION, NUM_PUBLIC_INPUTS};
+use crate::bundle::{circuit_id, Bundle, BUNDLE_VERSION};
 use crate::encoding::hex_fr;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
 use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::chunk::{split_nonce, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt::{self, LeanImtError};
 
 /// `"chunk 3: "`, or nothing when the proof stands alone.
@@ -440,18 +441,6 @@ pub struct Expected {
     pub key_commitment: Fr,
 }
 
-/// The backup id of a nonce (`nonce >> 32`) and its chunk index (the low 32 bits), or `None`
-/// if the nonce is not below `2^128`.
-pub fn split_nonce(nonce: &Fr) -> Option<(u128, u32)> {
-    use ark_ff::PrimeField;
-    let limbs = nonce.into_bigint().0;
-    if limbs[2] != 0 || limbs[3] != 0 {
-        return None;
-    }
-    let n = (u128::from(limbs[1]) << 64) | u128::from(limbs[0]);
-    Some((n >> 32, n as u32))
-}
-
 /// What a verified bundle establishes, for the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
@@ -737,7 +726,7 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
     let items: Vec<([Fr; NUM_PUBLIC_INPUTS], &Proof<Bn254>)> = bundle
         .chunks
         .iter()
-        .map(|entry| (entry.public_inputs.to_array(), &entry.proof))
+        .map(|entry| (entry.public_inputs.to_inputs(), &entry.proof))
         .collect();
     batch_verify(&pvk, &items, rng)?;
 

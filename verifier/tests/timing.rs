@@ -47,7 +47,7 @@ fn batch_is_five_times_faster_per_proof_at_64() {
         .bundle
         .chunks
         .iter()
-        .map(|c| (c.public_inputs.to_array(), c.proof.clone()))
+        .map(|c| (c.public_inputs.to_inputs(), c.proof.clone()))
         .collect();
 
     let stock = time(|| {

@@ -223,7 +223,7 @@ fn public_input_plus_modulus_is_refused_not_reduced() {
     let f = small();
     for (i, name) in PUBLIC_INPUT_NAMES.iter().enumerate() {
         let mut v = json(&f.bundle);
-        let x = f.bundle.chunks[1].public_inputs.to_array()[i];
+        let x = f.bundle.chunks[1].public_inputs.to_inputs()[i];
         v["chunks"][1]["public_inputs"][i] = Value::from(plus_modulus(&x));
         match read(&v) {
             Err(BundleError::NonCanonical { at, field, .. }) => {
@@ -330,7 +330,7 @@ fn g2_point_outside_the_subgroup_is_refused() {
     let mut proof = f.bundle.chunks[0].proof.clone();
     proof.b = point;
     let pvk = prepare_verifying_key(&f.vk);
-    let inputs = f.bundle.chunks[0].public_inputs.to_array();
+    let inputs = f.bundle.chunks[0].public_inputs.to_inputs();
     assert_eq!(
         verify_chunk(&pvk, &inputs, &proof),
         Err(VerifyError::InvalidPoint {
@@ -368,7 +368,7 @@ fn g2_off_subgroup() -> G2Affine {
 fn point_off_the_curve_given_directly_is_refused() {
     let f = small();
     let pvk = prepare_verifying_key(&f.vk);
-    let inputs = f.bundle.chunks[0].public_inputs.to_array();
+    let inputs = f.bundle.chunks[0].public_inputs.to_inputs();
     let mut proof = f.bundle.chunks[0].proof.clone();
     proof.c = G1Affine::new_unchecked(proof.c.x, proof.c.y + Fq::ONE);
     assert_eq!(
@@ -523,7 +523,7 @@ fn swapped_and_duplicated_chunks_are_refused() {
 fn per_chunk_inputs_are_checked_against_the_backup() {
     let mut rng = rng();
     // Each case: a *valid* proof of the altered inputs, so only the cross-check can catch it.
-    type Alter = fn(&mut PublicInputs);
+    type Alter = fn(&mut ChunkPublic);
     let cases: [(usize, Alter); 4] = [
         (2, |p| p.key_commitment += Fr::ONE),
         (1, |p| p.nonce += Fr::ONE),
@@ -534,7 +534,7 @@ fn per_chunk_inputs_are_checked_against_the_backup() {
         let mut f = small();
         let entry = &mut f.bundle.chunks[chunk];
         alter(&mut entry.public_inputs);
-        entry.proof = prove(&f.pk, &entry.public_inputs.to_array(), &mut rng);
+        entry.proof = prove(&f.pk, &entry.public_inputs.to_inputs(), &mut rng);
         let err = verify(&f).unwrap_err();
         let ok = match case {
             0 => matches!(err, VerifyError::ChunkKeyCommitment { chunk: 2, .. }),
@@ -624,7 +624,7 @@ fn recombination_is_checked() {
     let mut f = small();
     let entry = &mut f.bundle.chunks[1];
     entry.public_inputs.chunk_root += Fr::ONE;
-    entry.proof = prove(&f.pk, &entry.public_inputs.to_array(), &mut rng);
+    entry.proof = prove(&f.pk, &entry.public_inputs.to_inputs(), &mut rng);
     assert!(
         matches!(verify(&f), Err(VerifyError::RecombinedRootMismatch { bundle, .. }) if bundle == f.root)
     );
@@ -689,7 +689,7 @@ fn batch_and_single_agree_and_batch_names_the_failing_chunk() {
         .bundle
         .chunks
         .iter()
-        .map(|c| (c.public_inputs.to_array(), c.proof.clone()))
+        .map(|c| (c.public_inputs.to_inputs(), c.proof.clone()))
         .collect();
     for (x, p) in &items {
         verify_chunk(&pvk, x, p).unwrap();
@@ -712,7 +712,7 @@ fn batch_and_single_agree_and_batch_names_the_failing_chunk() {
         .bundle
         .chunks
         .iter()
-        .map(|c| (c.public_inputs.to_array(), c.proof.clone()))
+        .map(|c| (c.public_inputs.to_inputs(), c.proof.clone()))
         .collect();
     let g = G1Projective::from(G1Affine::generator());
     items[3].1.c = (items[3].1.c + g).into_affine();
@@ -806,14 +806,14 @@ fn summary_of_a_real_backup_verifies() {
         .zip(&roots)
         .enumerate()
         .map(|(j, (c, root))| {
-            let public_inputs = PublicInputs {
+            let public_inputs = ChunkPublic {
                 chunk_root: *root,
                 chunk_commitment: c.commitment,
                 key_commitment: key.commitment(),
                 nonce: Fr::from(c.nonce),
                 count: Fr::from(c.count),
             };
-            let proof = prove(&pk, &public_inputs.to_array(), &mut rng);
+            let proof = prove(&pk, &public_inputs.to_inputs(), &mut rng);
             ChunkProof {
                 index: j,
                 public_inputs,

@@ -14,8 +14,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use zkbackup_chain::artifact::Artifact;
-use zkbackup_chain::{Attestation, ChunkProof};
+use zkbackup_chain::{gate_inputs, Attestation};
+use zkbackup_core::chunk::ChunkPublic;
 use zkbackup_core::{lean_imt, poseidon};
+use zkbackup_verifier::ChunkProof;
 
 /// 5 public inputs x, witnesses s = sum x, t = s^2.
 #[derive(Clone)]
@@ -118,17 +120,21 @@ pub fn backup_with(
         .iter()
         .enumerate()
         .map(|(j, &chunk_root)| {
-            let count = (leaves.len() - j * chunk_size).min(chunk_size) as u64;
+            let count = Fr::from((leaves.len() - j * chunk_size).min(chunk_size) as u64);
             let chunk_commitment = poseidon::hash2(Fr::from(salt + 1_000), Fr::from(j as u64));
             let nonce = nonce(salt, j);
             let mut c = ChunkProof {
+                index: j,
+                public_inputs: ChunkPublic {
+                    chunk_root,
+                    chunk_commitment,
+                    key_commitment: k,
+                    nonce,
+                    count,
+                },
                 proof: Proof::default(),
-                chunk_root,
-                chunk_commitment,
-                nonce,
-                count,
             };
-            c.proof = prove_with(pk, c.public_inputs(k), salt * 1_000 + j as u64);
+            c.proof = prove_with(pk, gate_inputs(&c, k), salt * 1_000 + j as u64);
             c
         })
         .collect();

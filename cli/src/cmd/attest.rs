@@ -7,7 +7,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use zkbackup_chain::gate::{GateAddresses, GateConfig};
 use zkbackup_chain::rpc::parse_private_key;
-use zkbackup_chain::{Attestation, AttestationRecord, ChunkProof, GateFlow, RpcChain};
+use zkbackup_chain::{Attestation, AttestationRecord, GateFlow, RpcChain};
 use zkbackup_core::field::to_hex;
 use zkbackup_verifier::bundle::{read_bundle, Bundle};
 
@@ -42,15 +42,9 @@ pub fn attestation(bundle: &Bundle) -> anyhow::Result<Attestation> {
         .iter()
         .map(|c| {
             let count: num_bigint::BigUint = c.public_inputs.count.into();
-            let count = u64::try_from(count)
+            u64::try_from(count)
                 .map_err(|_| bad_input(format!("chunk {}: record count out of range", c.index)))?;
-            Ok(ChunkProof {
-                proof: c.proof.clone(),
-                chunk_root: c.public_inputs.chunk_root,
-                chunk_commitment: c.public_inputs.chunk_commitment,
-                nonce: c.public_inputs.nonce,
-                count,
-            })
+            Ok(c.clone())
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Attestation { chunks })

@@ -11,7 +11,7 @@
 //!   nonces distinct; across backups under one key two nonces collide only if two backup ids
 //!   do: after `q` backups with one key, probability at most `q² / 2^97` (`2^-57` for a million
 //!   backups). The nonce is below `2^128`, as the cipher requires.
-//! - **Chunk commitment**: [`ciphertext_commitment`] of the chunk's ciphertext, a Poseidon
+//! - **Chunk commitment**: [`chunk_commitment`] of the chunk's ciphertext, a Poseidon
 //!   hash chain of 15 elements per 16-input call starting from the ciphertext length (see
 //!   [`crate::commitment`]). The chunk's nonce and record count are not hashed into it: they
 //!   are public inputs of the chunk proof, and the verifier reads them from this file.
@@ -50,7 +50,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zkbackup_core::chunk::{chunk_nonce, BACKUP_ID_BITS};
 use zkbackup_core::cipher::{self, ciphertext_len, CipherError};
-use zkbackup_core::commitment::{backup_commitment, ciphertext_commitment};
+use zkbackup_core::commitment::{backup_commitment, chunk_commitment};
 use zkbackup_core::field::to_hex;
 use zkbackup_core::lean_imt;
 use zkbackup_core::poseidon::{hash, MAX_INPUTS};
@@ -365,7 +365,7 @@ impl Backup {
                 let nonce = chunk_nonce(backup_id, index);
                 let length = plaintext.len() as u32;
                 let ciphertext = cipher::encrypt(plaintext, key, nonce);
-                let commitment = ciphertext_commitment(&ciphertext);
+                let commitment = chunk_commitment(&ciphertext);
                 let leaves: Vec<Fr> = plaintext.chunks(arity).map(leaf).collect();
                 let chunk_root = lean_imt::root(&leaves).expect("a chunk is not empty");
                 let chunk = Chunk {
@@ -425,7 +425,7 @@ impl Backup {
         let chunk_commitments: Vec<Fr> = self
             .chunks
             .par_iter()
-            .map(|c| ciphertext_commitment(&c.ciphertext))
+            .map(|c| chunk_commitment(&c.ciphertext))
             .collect();
         let c = backup_commitment(&chunk_commitments);
         (chunk_commitments, c)

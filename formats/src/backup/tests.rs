@@ -117,7 +117,7 @@ fn nonces_and_commitments_follow_their_definitions() {
     assert!(id < 1 << 96);
     for c in b.chunks() {
         assert_eq!(c.nonce, (id << 32) + u128::from(c.index));
-        assert_eq!(c.commitment, ciphertext_commitment(&c.ciphertext));
+        assert_eq!(c.commitment, chunk_commitment(&c.ciphertext));
     }
     let commitments: Vec<Fr> = b.chunks().iter().map(|c| c.commitment).collect();
     assert_eq!(b.commitment(), lean_imt::root(&commitments).unwrap());
@@ -413,7 +413,7 @@ fn altered_ciphertext_or_root_fail_restore() {
     .unwrap()
     .chunks()
     .to_vec();
-    chunks[0].commitment = ciphertext_commitment(&chunks[0].ciphertext);
+    chunks[0].commitment = chunk_commitment(&chunks[0].ciphertext);
     let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
     let chunk0_commitment = HEADER_LEN + CHUNK_PREFIX_LEN + 7 * 32;
     t[chunk0_commitment..chunk0_commitment + 32]

@@ -10,8 +10,8 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::{
-    circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof, ChunkShape,
-    Expected, PublicInputs, Summary, VerifyError, BUNDLE_VERSION,
+    circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof,
+    ChunkPublic, ChunkShape, Expected, Summary, VerifyError, BUNDLE_VERSION,
 };
 
 /// Knows the square of each public input: every input appears in a constraint, so the proof
@@ -85,10 +85,10 @@ impl Fixture {
 
     /// Re-proves chunk `j` after `alter` changed its public inputs: a *valid* proof of the
     /// altered inputs, so only the verifier's cross-checks can catch the change.
-    pub fn reprove(&mut self, j: usize, alter: impl FnOnce(&mut PublicInputs), rng: &mut StdRng) {
+    pub fn reprove(&mut self, j: usize, alter: impl FnOnce(&mut ChunkPublic), rng: &mut StdRng) {
         let entry = &mut self.bundle.chunks[j];
         alter(&mut entry.public_inputs);
-        entry.proof = prove(&self.pk, &entry.public_inputs.to_array(), rng);
+        entry.proof = prove(&self.pk, &entry.public_inputs.to_inputs(), rng);
     }
 }
 
@@ -110,14 +110,14 @@ pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
             records - chunk_size as u64 * (n as u64 - 1)
         };
         let nonce = (backup_id << 32) | j as u128;
-        let public_inputs = PublicInputs {
+        let public_inputs = ChunkPublic {
             chunk_root: Fr::rand(&mut rng),
             chunk_commitment: Fr::rand(&mut rng),
             key_commitment,
             nonce: Fr::from(nonce),
             count: Fr::from(count),
         };
-        let proof = prove(&pk, &public_inputs.to_array(), &mut rng);
+        let proof = prove(&pk, &public_inputs.to_inputs(), &mut rng);
         backup_chunks.push(BackupChunk {
             nonce,
             commitment: public_inputs.chunk_commitment,
