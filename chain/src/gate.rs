@@ -12,7 +12,7 @@ use crate::{ChainError, Result};
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Proof, VerifyingKey};
+use ark_groth16::VerifyingKey;
 use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::ChunkProof;
