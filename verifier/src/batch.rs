@@ -68,6 +68,23 @@ where
     P: Borrow<Proof<Bn254>> + Sync,
     R: RngCore + CryptoRng,
 {
+    batch_verify_using(pvk, items, rng, miller::multi_miller_loop)
+}
+
+/// [`batch_verify`] with the proofs' Miller loop given: for `benches/benches/miller.rs`,
+/// which compares [`miller::multi_miller_loop`] with arkworks' on the whole batch.
+#[doc(hidden)]
+pub fn batch_verify_using<I, P, R>(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    items: &[(I, P)],
+    rng: &mut R,
+    proofs_loop: fn(&[G1Affine], &[G2Affine]) -> Fq12,
+) -> Result<(), VerifyError>
+where
+    I: AsRef<[Fr]> + Sync,
+    P: Borrow<Proof<Bn254>> + Sync,
+    R: RngCore + CryptoRng,
+{
     let vk = &pvk.vk;
     let expected = expected_inputs(vk)?;
     if let Some((inputs, _)) = items.iter().find(|(x, _)| x.as_ref().len() != expected) {
@@ -120,7 +137,7 @@ where
                 .collect();
             let ra = G1Projective::normalize_batch(&ra);
             let bs: Vec<G2Affine> = group.iter().map(|(_, proof)| proof.borrow().b).collect();
-            miller::multi_miller_loop(&ra, &bs)
+            proofs_loop(&ra, &bs)
         })
         .product();
     // e(Σ r_i·IC(x_i), −γ) · e(Σ r_i·C_i, −δ) · e(−(Σ r_i)·α, β), with γ and δ prepared.

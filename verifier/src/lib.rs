@@ -21,7 +21,9 @@ pub mod batch;
 pub mod bundle;
 mod encoding;
 pub mod keys;
-mod miller;
+// Public only for `benches/benches/miller.rs`; not part of the API.
+#[doc(hidden)]
+pub mod miller;
 pub mod snarkjs;
 mod subgroup;
 pub mod verify;

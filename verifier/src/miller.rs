@@ -89,7 +89,7 @@ fn psi(q: &G2Affine) -> G2Affine {
 
 /// `Π_i f_i(p_i, q_i)`, the Miller loop values multiplied (before final exponentiation),
 /// equal to `Bn254::multi_miller_loop(ps, qs).0`. Pairs with a point at infinity contribute 1.
-pub(crate) fn multi_miller_loop(ps: &[G1Affine], qs: &[G2Affine]) -> Fq12 {
+pub fn multi_miller_loop(ps: &[G1Affine], qs: &[G2Affine]) -> Fq12 {
     assert_eq!(ps.len(), qs.len(), "one G2 point per G1 point");
     let (ps, qs): (Vec<G1Affine>, Vec<G2Affine>) = ps
         .iter()
