@@ -21,9 +21,6 @@ pub mod batch;
 pub mod bundle;
 mod encoding;
 pub mod keys;
-// Public only for `benches/benches/miller.rs`; not part of the API.
-#[doc(hidden)]
-pub mod miller;
 pub mod snarkjs;
 mod subgroup;
 pub mod verify;
