@@ -21,7 +21,6 @@ pub mod batch;
 pub mod bundle;
 mod encoding;
 pub mod keys;
-mod miller;
 pub mod snarkjs;
 mod subgroup;
 pub mod verify;
