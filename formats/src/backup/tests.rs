@@ -1,6 +1,14 @@
+use super::codec::described_file_len;
 use super::*;
-use ark_ff::UniformRand;
+use crate::records::Records;
+use ark_ff::{BigInteger, PrimeField, UniformRand};
 use rand::{rngs::StdRng, SeedableRng};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use zkbackup_core::cipher::CipherError;
+use zkbackup_core::commitment::{backup_commitment, ciphertext_commitment};
+use zkbackup_core::lean_imt;
+use zkbackup_core::EscrowKey;
 
 fn key(seed: u64) -> EscrowKey {
     EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed))
