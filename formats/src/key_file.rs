@@ -370,4 +370,40 @@ mod tests {
         let err = EscrowKey::from_json("{", p).unwrap_err().to_string();
         assert!(err.contains("not JSON"), "{err}");
     }
+
+    /// The parser's errors are kept as the source, named once: the message says what is
+    /// wrong with which file, the source says where (the CLI prints both, joined by ": ").
+    #[test]
+    fn foreign_errors_are_sources_not_repeated() {
+        use std::error::Error;
+        let p = Path::new("/some/key.json");
+        let err = EscrowKey::from_json("{", p).unwrap_err();
+        assert!(matches!(err, KeyFileError::Json { .. }), "{err:?}");
+        let source = err.source().expect("the JSON error").to_string();
+        assert!(source.contains("line 1"), "{source}");
+        assert_eq!(
+            err.to_string(),
+            "/some/key.json: not a valid zkbackup key file: not JSON"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.json");
+        std::fs::write(&path, b"{\"version\":1,\"key\":[\"\xe9\"]}").unwrap();
+        let err = EscrowKey::read(&path).unwrap_err();
+        assert!(matches!(err, KeyFileError::NotUtf8 { .. }), "{err:?}");
+        assert!(err.to_string().contains("latin1.json"), "{err}");
+        assert!(err.to_string().ends_with("not UTF-8 text"), "{err}");
+        let source = err.source().expect("the UTF-8 error").to_string();
+        assert!(!err.to_string().contains(&source), "{err}: {source}");
+
+        let err = EscrowKey::read(&dir.path().join("missing.json")).unwrap_err();
+        assert!(matches!(err, KeyFileError::Io { .. }), "{err:?}");
+        assert!(err.to_string().ends_with("missing.json"), "{err}");
+        assert_eq!(
+            err.source()
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
+    }
 }

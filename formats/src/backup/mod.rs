@@ -52,7 +52,6 @@ mod create;
 mod error;
 mod restore;
 
-pub use crate::fs::write_new_file;
 pub use codec::{element_bytes, element_from_bytes};
 pub use create::random_backup_id;
 pub use error::{BackupError, CreateProblem, IntegrityProblem, StructureProblem};
