@@ -53,7 +53,8 @@ pub fn check_parent_directory(path: &Path) -> std::io::Result<()> {
 
 /// `tempfile`'s errors name the temporary file ("... at path \"dir/.zkbackup-tmp-x1y2\"");
 /// keep only the kind, after checking for the common, actionable case of a missing
-/// directory.
+/// directory. (The OS error inside cannot be kept without the name: tempfile wraps it in a
+/// private type whose `source` skips it.)
 fn temporary_in(
     builder: &tempfile::Builder<'_, '_>,
     path: &Path,

@@ -14,7 +14,6 @@ use ark_ff::PrimeField;
 use num_bigint::BigUint;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use zeroize::{Zeroize, Zeroizing};
 use zkbackup_core::field::to_hex;
 use zkbackup_core::{EscrowKey, Fr};
@@ -43,7 +42,23 @@ pub enum KeyFileError {
         /// The key file.
         path: PathBuf,
     },
-    /// The content is not a valid key file.
+    /// The content is not UTF-8 text.
+    #[error("{path}: not a valid zkbackup key file: not UTF-8 text")]
+    NotUtf8 {
+        /// The key file.
+        path: PathBuf,
+        /// Where the text stops being UTF-8.
+        source: std::str::Utf8Error,
+    },
+    /// The content is not JSON.
+    #[error("{path}: not a valid zkbackup key file: not JSON")]
+    Json {
+        /// The key file.
+        path: PathBuf,
+        /// The JSON parser's error (a position, never the file's content).
+        source: serde_json::Error,
+    },
+    /// The content is JSON but not a valid key file.
     #[error("{path}: not a valid zkbackup key file: {problem}")]
     Invalid {
         /// The key file.
@@ -116,7 +131,10 @@ impl KeyFile for EscrowKey {
             problem,
         };
         let mut value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|source| KeyFileError::Json {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let result = (|| {
             let obj = value
                 .as_object()
@@ -197,9 +215,9 @@ impl KeyFile for EscrowKey {
         if bytes.len() as u64 > MAX_KEY_FILE_LEN {
             return Err(too_large(bytes.len() as u64));
         }
-        let text = std::str::from_utf8(&bytes).map_err(|_| KeyFileError::Invalid {
+        let text = std::str::from_utf8(&bytes).map_err(|source| KeyFileError::NotUtf8 {
             path: path.to_path_buf(),
-            problem: "not UTF-8 text".into(),
+            source,
         })?;
         Self::from_json(text, path)
     }
@@ -235,17 +253,18 @@ fn wipe_json(value: &mut serde_json::Value) {
     }
 }
 
-/// A canonical decimal: digits only, no leading zeros, below the modulus.
-fn parse_canonical_decimal(s: &str) -> Result<Fr, String> {
+/// A canonical decimal: digits only, no leading zeros, below the modulus. The problem never
+/// quotes the text (it is a secret).
+fn parse_canonical_decimal(s: &str) -> Result<Fr, &'static str> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("expected a decimal string of digits".into());
+        return Err("expected a decimal string of digits");
     }
     if s.len() > 1 && s.starts_with('0') {
-        return Err("leading zeros are not canonical".into());
+        return Err("leading zeros are not canonical");
     }
-    let n = BigUint::from_str(s).map_err(|e| e.to_string())?;
+    let n = BigUint::parse_bytes(s.as_bytes(), 10).expect("decimal digits parse");
     if n >= Fr::MODULUS.into() {
-        return Err("not below the BN254 scalar field modulus".into());
+        return Err("not below the BN254 scalar field modulus");
     }
     Ok(Fr::from(n))
 }
@@ -350,5 +369,41 @@ mod tests {
         }
         let err = EscrowKey::from_json("{", p).unwrap_err().to_string();
         assert!(err.contains("not JSON"), "{err}");
+    }
+
+    /// The parser's errors are kept as the source, named once: the message says what is
+    /// wrong with which file, the source says where (the CLI prints both, joined by ": ").
+    #[test]
+    fn foreign_errors_are_sources_not_repeated() {
+        use std::error::Error;
+        let p = Path::new("/some/key.json");
+        let err = EscrowKey::from_json("{", p).unwrap_err();
+        assert!(matches!(err, KeyFileError::Json { .. }), "{err:?}");
+        let source = err.source().expect("the JSON error").to_string();
+        assert!(source.contains("line 1"), "{source}");
+        assert_eq!(
+            err.to_string(),
+            "/some/key.json: not a valid zkbackup key file: not JSON"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.json");
+        std::fs::write(&path, b"{\"version\":1,\"key\":[\"\xe9\"]}").unwrap();
+        let err = EscrowKey::read(&path).unwrap_err();
+        assert!(matches!(err, KeyFileError::NotUtf8 { .. }), "{err:?}");
+        assert!(err.to_string().contains("latin1.json"), "{err}");
+        assert!(err.to_string().ends_with("not UTF-8 text"), "{err}");
+        let source = err.source().expect("the UTF-8 error").to_string();
+        assert!(!err.to_string().contains(&source), "{err}: {source}");
+
+        let err = EscrowKey::read(&dir.path().join("missing.json")).unwrap_err();
+        assert!(matches!(err, KeyFileError::Io { .. }), "{err:?}");
+        assert!(err.to_string().ends_with("missing.json"), "{err}");
+        assert_eq!(
+            err.source()
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
     }
 }

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zkbackup_core::field;
 use zkbackup_core::EscrowKey;
-use zkbackup_formats::backup::{write_new_file, Backup};
+use zkbackup_formats::backup::Backup;
+use zkbackup_formats::fs::write_new_file;
 use zkbackup_formats::records::RecordFormat;
 
 /// Decrypt a backup with its escrow key and write the records back (canonical form:

@@ -1,6 +1,14 @@
+use super::codec::described_file_len;
 use super::*;
-use ark_ff::UniformRand;
+use crate::records::Records;
+use ark_ff::{BigInteger, PrimeField, UniformRand};
 use rand::{rngs::StdRng, SeedableRng};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use zkbackup_core::cipher::CipherError;
+use zkbackup_core::commitment::{backup_commitment, chunk_commitment};
+use zkbackup_core::lean_imt;
+use zkbackup_core::EscrowKey;
 
 fn key(seed: u64) -> EscrowKey {
     EscrowKey::generate_with(&mut StdRng::seed_from_u64(seed))
@@ -261,6 +269,17 @@ fn inconsistent_headers_are_refused() {
         );
     };
     edit(12, &[2], "unknown records format code 2");
+    // The problem is typed, not only a message.
+    let mut t = bytes.clone();
+    t[13] = 17;
+    reseal(&mut t);
+    assert!(matches!(
+        Backup::from_bytes(&t, p()),
+        Err(BackupError::Invalid {
+            problem: StructureProblem::Arity(17),
+            ..
+        })
+    ));
     edit(13, &[0], "arity 0");
     edit(13, &[17], "arity 17");
     edit(14, &[1], "reserved");
@@ -460,6 +479,10 @@ fn create_validates_its_arguments() {
     for chunk_size in [0, 3, 6] {
         let err = Backup::create(&r, RecordFormat::Csv, &k, chunk_size).unwrap_err();
         assert!(err.to_string().contains("power of two"), "{err}");
+        assert!(
+            matches!(err, BackupError::Create(CreateProblem::ChunkSizeNotPowerOfTwo(c)) if c == chunk_size),
+            "{err:?}"
+        );
     }
     let err = Backup::create_with_id(&r, RecordFormat::Csv, &k, 2, 1 << 96).unwrap_err();
     assert!(err.to_string().contains("below 2^96"), "{err}");
@@ -483,4 +506,46 @@ fn write_to_refuses_existing_files_and_reads_back() {
     );
     let err = Backup::read(&dir.path().join("missing.zkb")).unwrap_err();
     assert!(err.to_string().contains("missing.zkb"), "{err}");
+}
+
+/// Foreign causes (I/O, the cipher) are the error's source, and the message, which names the
+/// file, does not repeat them: the CLI prints the chain, "X: X" would say it twice.
+#[test]
+fn errors_keep_their_source_without_repeating_it() {
+    use std::error::Error;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.zkb");
+    let err = Backup::read(&missing).unwrap_err();
+    assert!(matches!(err, BackupError::Io { .. }), "{err:?}");
+    assert_eq!(err.to_string(), missing.display().to_string());
+    let source = err.source().expect("the I/O error");
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+        Some(std::io::ErrorKind::NotFound)
+    );
+
+    // A chunk that does not authenticate (altered ciphertext with its commitments
+    // recomputed): the cipher's error is the source.
+    let (b, k, _) = small(RecordFormat::Csv);
+    let mut chunks = b.chunks().to_vec();
+    chunks[1].ciphertext[0] += Fr::from(1u64);
+    chunks[1].commitment = chunk_commitment(&chunks[1].ciphertext);
+    let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
+    let header = Header {
+        commitment: backup_commitment(&commitments),
+        ..b.header().clone()
+    };
+    let altered = Backup { header, chunks };
+    let err = altered.restore_named(&k, p()).unwrap_err();
+    assert_eq!(err.to_string(), "dir/b.zkb: chunk 1 does not decrypt");
+    let source = err.source().expect("the cipher's error");
+    assert_eq!(
+        source.downcast_ref::<CipherError>(),
+        Some(&CipherError::Authentication)
+    );
+    assert!(!err.to_string().contains(&source.to_string()));
+
+    // The format's own findings are the message, not a source.
+    let err = Backup::from_bytes(b"not a backup", p()).unwrap_err();
+    assert!(err.source().is_none(), "{err:?}");
 }
