@@ -31,7 +31,9 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{Proof, VerifyingKey};
 
 // `ignore_unlinked`: the bytecode of contracts linked against `PoseidonT3` has `__$…$__`
-// placeholders; only the ABI is read from it (linking is `crate::artifact`'s job).
+// placeholders; only the ABI is read from it (linking is `crate::artifact`'s job). For the two
+// unlinked contracts `sol!` also emits `BYTECODE`/`DEPLOYED_BYTECODE` statics; they are unused:
+// deployment goes through `crate::artifact::committed`, which handles every contract alike.
 sol!(
     #[sol(all_derives)]
     Groth16Verifier,
