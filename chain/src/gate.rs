@@ -308,16 +308,16 @@ impl<B: EvmBackend> GateFlow<B> {
         let state_source = chain.deploy(&committed::state_source(), &[])?;
         let verifier = deploy_verifier(&mut chain, vk)?;
         let gate_args = BackupGate::constructorCall {
-            verifier,
-            stateSource: state_source,
-            keyCommitment: fr_to_u256(config.key_commitment),
-            chunkSize: U256::from(config.chunk_size),
+            verifier_: verifier,
+            stateSource_: state_source,
+            keyCommitment_: fr_to_u256(config.key_commitment),
+            chunkSize_: U256::from(config.chunk_size),
         }
         .abi_encode();
         let gate = chain.deploy(&committed::backup_gate(), &gate_args)?;
         let vault_args = ExampleVault::constructorCall {
-            gate,
-            maxAgeBlocks: U256::from(config.max_age_blocks),
+            gate_: gate,
+            maxAgeBlocks_: U256::from(config.max_age_blocks),
         }
         .abi_encode();
         let vault = chain.deploy(&committed::example_vault(), &vault_args)?;
@@ -432,7 +432,7 @@ impl<B: EvmBackend> GateFlow<B> {
 
     /// The sender's balance in the vault.
     pub fn vault_balance(&mut self, account: Address) -> Result<U256> {
-        let data = ExampleVault::balanceOfCall { account }.abi_encode();
+        let data = ExampleVault::balanceOfCall(account).abi_encode();
         let r = self.view(self.addresses.vault, data)?;
         decode::<ExampleVault::balanceOfCall>("balanceOf", &r)
     }

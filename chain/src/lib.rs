@@ -6,6 +6,10 @@
 //! embedded; a verifier for any verifying key is the committed `Groth16Verifier` artifact with
 //! the key as constructor arguments (kept in immutables), and [`render_verifier`] writes the
 //! same contract with the key as constants for `zkbackup export-verifier`.
+//!
+//! The Rust bindings of the contracts ([`abi::BackupGate`], ...: calls, events, custom errors)
+//! are generated at build time by alloy's `sol!` from the ABI in those same committed
+//! artifacts, so a contract's interface is written once, in Solidity (see [`abi`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -241,10 +241,10 @@ contract MockStateSource {
 
 fn gate_args(verifier: Address, state: Address, k: U256, chunk_size: U256) -> Vec<u8> {
     BackupGate::constructorCall {
-        verifier,
-        stateSource: state,
-        keyCommitment: k,
-        chunkSize: chunk_size,
+        verifier_: verifier,
+        stateSource_: state,
+        keyCommitment_: k,
+        chunkSize_: chunk_size,
     }
     .abi_encode()
 }
