@@ -442,3 +442,181 @@ fn parses_a_million_records_quickly() {
         "parsing 1M records took {elapsed:?}"
     );
 }
+
+/// The JSON Lines problem of line 1 of `text`.
+fn json_problem(text: &str) -> JsonLineError {
+    match jsonl(text) {
+        Err(RecordsError::Syntax {
+            line: 1, problem, ..
+        }) => problem,
+        other => panic!("{text:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn json_syntax_errors_say_what_and_where() {
+    use JsonLineError as J;
+    for (text, want) in [
+        (
+            "[\"1\" \"2\"]",
+            "expected ',' or ']' at column 6, found '\"'",
+        ),
+        ("[1,2", "expected ',' or ']' at column 5, found end of line"),
+        ("[1x]", "expected ',' or ']' at column 3, found 'x'"),
+        (
+            "[1,]",
+            "expected a string or a non-negative integer at column 4, found ']'",
+        ),
+        (
+            "[,1]",
+            "expected a string or a non-negative integer at column 2, found ','",
+        ),
+        (
+            "[1,",
+            "expected a string or a non-negative integer at column 4, found end of line",
+        ),
+        (
+            "[\"1\",true]",
+            "expected a string or a non-negative integer at column 6, found 't'",
+        ),
+        (
+            "[\"1\",{}]",
+            "expected a string or a non-negative integer at column 6, found '{'",
+        ),
+        ("[1]]", "unexpected ']' at column 4 after the array"),
+        ("[] [1]", "unexpected '[' at column 4 after the array"),
+        (
+            "[1.]",
+            "field 1: JSON number 1. is not a non-negative integer",
+        ),
+        (
+            "[2,-]",
+            "field 2: JSON number - is not a non-negative integer",
+        ),
+        (
+            "[2,1E+2]",
+            "field 2: JSON number 1E+2 is not a non-negative integer",
+        ),
+        ("  \"1\"", "expected a JSON array '[', found '\"'"),
+        ("x", "expected a JSON array '[', found 'x'"),
+        ("[\"1", "unterminated string at column 2"),
+    ] {
+        let problem = json_problem(text);
+        assert!(problem.to_string().starts_with(want), "{text:?}: {problem}");
+    }
+    // Nesting is refused at its start, however deep (within serde_json's recursion limit or
+    // not).
+    for depth in [2, 1000] {
+        let text = format!("[\"1\",{}", "[".repeat(depth));
+        assert!(
+            matches!(
+                json_problem(&text),
+                J::NotAValue { column: 6, ref found } if found == "'['"
+            ),
+            "{depth}"
+        );
+    }
+    // The first problem on the line, left to right.
+    assert!(matches!(
+        json_problem("[null,01]"),
+        J::NotAValue { column: 2, .. }
+    ));
+    assert!(matches!(
+        json_problem("[01,null]"),
+        J::NotAnInteger { field: 1, ref number } if number == "01"
+    ));
+    // Strings that are not valid JSON keep serde_json's diagnosis as their source.
+    for (text, field, column) in [
+        ("[\"\\x\"]", 1, 2),
+        ("[1, \"1\t\"]", 2, 5),
+        ("[\"\\ud800\"]", 1, 2),
+    ] {
+        match json_problem(text) {
+            J::InvalidString {
+                field: f,
+                column: c,
+                source,
+            } => {
+                assert_eq!((f, c), (field, column), "{text:?}");
+                assert!(!source.to_string().is_empty());
+            }
+            other => panic!("{text:?}: {other}"),
+        }
+    }
+    let e = Records::parse(b"[\"1\xff\"]\n", RecordFormat::JsonLines, "state.txt").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RecordsError::Syntax {
+                problem: J::InvalidString { field: 1, .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn jsonl_integers_are_read_exactly_at_any_size() {
+    // r − 1 and r as JSON numbers; 100 digits; all digits of r − 1 with a leading `+`.
+    let below = "21888242871839275222246405745257275088548364400416034343698204186575808495616";
+    assert_eq!(
+        jsonl(&format!("[{below},0]")).unwrap().row(0),
+        &[-fr(1), fr(0)]
+    );
+    for big in [R.to_string(), "9".repeat(100)] {
+        let e = jsonl(&format!("[0,{big}]")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RecordsError::Value {
+                    line: 1,
+                    field: 2,
+                    problem: FieldParseError::NotBelowModulus(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+    // 2^53 + 1 is not rounded to 2^53 (as an f64 would).
+    let n = (1u64 << 53) + 1;
+    assert_eq!(jsonl(&format!("[{n}]")).unwrap().row(0), &[fr(n)]);
+    assert!(matches!(
+        json_problem(&format!("[+{below}]")),
+        JsonLineError::NotAValue { column: 2, .. }
+    ));
+}
+
+#[test]
+fn errors_keep_their_causes_and_say_them_once() {
+    fn assert_source<E: std::error::Error + 'static>(err: &RecordsError) {
+        let source = err.source().expect("a source");
+        assert!(source.is::<E>(), "{err:?}");
+        assert!(
+            !err.to_string().contains(&source.to_string()),
+            "the message repeats its source: {err}"
+        );
+        assert!(err.to_string().contains("state.txt"), "{err}");
+    }
+    assert_source::<FieldParseError>(&csv("1,x\n").unwrap_err());
+    assert_source::<FieldParseError>(&jsonl("[\"x\"]\n").unwrap_err());
+    assert_source::<JsonLineError>(&jsonl("[x]\n").unwrap_err());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.txt");
+    assert_source::<io::Error>(&Records::read(&path, Some(RecordFormat::Csv)).unwrap_err());
+    let records = Records::new(1, vec![fr(1)]).unwrap();
+    let missing = dir.path().join("no/state.txt");
+    assert_source::<io::Error>(&records.write(&missing, RecordFormat::Csv).unwrap_err());
+    // Errors without a cause say it all in their message, naming the file.
+    for e in [
+        csv("1,2\n1\n").unwrap_err(),
+        csv("").unwrap_err(),
+        csv("1\n\n1\n").unwrap_err(),
+    ] {
+        assert!(
+            e.source().is_none() && e.to_string().contains("state.txt"),
+            "{e}"
+        );
+    }
+}
