@@ -203,3 +203,8 @@ pub enum JsonLineError {
         found: String,
     },
 }
+
+/// A records format name that is neither `csv` nor `jsonl` (nor `ndjson`, `jsonlines`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown records format {0:?} (expected csv or jsonl)")]
+pub struct UnknownRecordFormat(pub String);

@@ -45,7 +45,7 @@ mod lines;
 #[cfg(test)]
 mod tests;
 
-pub use error::{JsonLineError, RecordsError};
+pub use error::{JsonLineError, RecordsError, UnknownRecordFormat};
 
 use rayon::prelude::*;
 use std::fmt;
@@ -109,16 +109,14 @@ impl fmt::Display for RecordFormat {
 }
 
 impl FromStr for RecordFormat {
-    type Err = String;
+    type Err = UnknownRecordFormat;
 
     /// `csv`, or `jsonl` / `ndjson` / `jsonlines` (any case).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "csv" => Ok(Self::Csv),
             "jsonl" | "ndjson" | "jsonlines" => Ok(Self::JsonLines),
-            _ => Err(format!(
-                "unknown records format {s:?} (expected csv or jsonl)"
-            )),
+            _ => Err(UnknownRecordFormat(s.to_owned())),
         }
     }
 }

@@ -361,6 +361,10 @@ fn formats_from_names_and_paths() {
     assert_eq!("JSONL".parse::<RecordFormat>(), Ok(RecordFormat::JsonLines));
     assert_eq!("csv".parse::<RecordFormat>(), Ok(RecordFormat::Csv));
     assert!("xml".parse::<RecordFormat>().is_err());
+    assert_eq!(
+        "xml".parse::<RecordFormat>().unwrap_err().to_string(),
+        "unknown records format \"xml\" (expected csv or jsonl)"
+    );
     for f in [RecordFormat::Csv, RecordFormat::JsonLines] {
         assert_eq!(f.to_string().parse::<RecordFormat>(), Ok(f));
     }
