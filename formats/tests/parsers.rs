@@ -569,6 +569,16 @@ proptest! {
         assert_parses_consistently(text.as_bytes(), format)?;
     }
 
+    /// JSON-like lines (escapes, signs, fractions, nesting, literals) never panic the JSON
+    /// Lines parser (nor its error positions: they are computed from serde_json's partial
+    /// parse).
+    #[test]
+    fn records_json_like_text_never_panics(
+        text in "(\\[|[0-9\",\\]{}:+.eE\\\\u -]|null|true|\n){0,60}",
+    ) {
+        assert_parses_consistently(text.as_bytes(), RecordFormat::JsonLines)?;
+    }
+
     /// Edited records files are refused or parse to records that round-trip.
     #[test]
     fn records_mutations_are_refused_or_consistent(
