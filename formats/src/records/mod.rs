@@ -54,8 +54,8 @@ use std::path::Path;
 use std::str::FromStr;
 use zkbackup_core::{lean_imt, poseidon, Fr};
 
-/// The most fields a record may have: the widest circomlib Poseidon.
-pub const MAX_ARITY: usize = poseidon::MAX_INPUTS;
+/// The most fields a record may have (one constant for the whole workspace).
+pub use zkbackup_core::chunk::MAX_ARITY;
 
 /// Records rendered per rayon task when writing.
 const WRITE_BLOCK: usize = 4096;
