@@ -224,10 +224,10 @@ fn data_of(v: &Value, what: &str) -> Result<Bytes> {
 fn logs_of(receipt: &Value) -> Result<Vec<Log>> {
     let mut logs = Vec::new();
     for l in receipt["logs"].as_array().into_iter().flatten() {
-        let address: Address = serde_json::from_value(l["address"].clone())
-            .map_err(rpc_err("log address"))?;
-        let topics: Vec<B256> = serde_json::from_value(l["topics"].clone())
-            .map_err(rpc_err("log topics"))?;
+        let address: Address =
+            serde_json::from_value(l["address"].clone()).map_err(rpc_err("log address"))?;
+        let topics: Vec<B256> =
+            serde_json::from_value(l["topics"].clone()).map_err(rpc_err("log topics"))?;
         let d = data(&l["data"], "log data")?;
         logs.push(Log {
             address,
@@ -300,10 +300,9 @@ impl EvmBackend for RpcChain {
             });
         }
         let contract_address = match r.get("contractAddress") {
-            Some(v) if !v.is_null() => Some(
-                serde_json::from_value(v.clone())
-                    .map_err(rpc_err("contractAddress"))?,
-            ),
+            Some(v) if !v.is_null() => {
+                Some(serde_json::from_value(v.clone()).map_err(rpc_err("contractAddress"))?)
+            }
             _ => None,
         };
         let intrinsic = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
@@ -347,11 +346,12 @@ pub fn read_state_root(url: &str, state_source: Address, block: Option<u64>) -> 
         StateSource::rootCall {}.abi_encode().into(),
         block,
     )?;
-    let root =
-        StateSource::rootCall::abi_decode_returns(&out).map_err(|source| ChainError::DecodeAbi {
+    let root = StateSource::rootCall::abi_decode_returns(&out).map_err(|source| {
+        ChainError::DecodeAbi {
             what: format!("root() of {state_source}"),
             source,
-        })?;
+        }
+    })?;
     u256_to_fr(root).ok_or_else(|| ChainError::Decode {
         what: format!("root() of {state_source}"),
         reason: format!("{root} is not a field element"),

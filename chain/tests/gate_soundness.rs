@@ -23,8 +23,8 @@ use zkbackup_core::chunk::chunk_nonce;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::{lean_imt, poseidon};
-use zkbackup_prover::ProvingKeys;
 use zkbackup_prover::prove::ChunkProver;
+use zkbackup_prover::ProvingKeys;
 use zkbackup_verifier::ChunkProof;
 
 const ARITY: usize = 2;

@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{
-    backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup,
-};
+use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -38,13 +36,7 @@ fn world() -> World {
         .trim()
         .to_string();
     ok(&["keygen", "--out", s(&w.p("key.json"))]);
-    let printed = backup_cmd(
-        &w.p("records.csv"),
-        &w.p("key.json"),
-        &w.p("backup.zkb"),
-        2,
-    )
-    .ok();
+    let printed = backup_cmd(&w.p("records.csv"), &w.p("key.json"), &w.p("backup.zkb"), 2).ok();
     assert!(printed.contains(&format!("root {root}")));
     let setup = setup_cmd(2, 2, &w.p("keys")).run();
     assert!(setup.status.success());

@@ -11,8 +11,8 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use zkbackup_verifier::snarkjs::{export_bundle, public_json, verification_key_json};
 use zkbackup_tests::{js_dir, toy};
+use zkbackup_verifier::snarkjs::{export_bundle, public_json, verification_key_json};
 use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, ChunkPublic, BUNDLE_VERSION};
 
 /// The snarkjs CLI of the pinned package; fails clearly when `npm ci` has not been run.

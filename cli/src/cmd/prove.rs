@@ -149,9 +149,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
                 total - done
             )
         }
-        Err(e @ (RunError::Mismatch(_) | RunError::Witness { .. })) => {
-            return Err(e).input_error()
-        }
+        Err(e @ (RunError::Mismatch(_) | RunError::Witness { .. })) => return Err(e).input_error(),
         Err(e) => {
             return Err(e).with_context(|| {
                 format!(
