@@ -14,7 +14,7 @@ use rand::rngs::{OsRng, StdRng};
 use rand::SeedableRng;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
-use zkbackup_prover::Keys;
+use zkbackup_prover::ProvingKeys;
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
 fn chunk_size() -> usize {
@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     let n = chunk_size();
     let shape = ChunkShape::new(4, n).unwrap();
     let mut rng = StdRng::seed_from_u64(7);
-    let keys = Keys::generate(shape, &mut rng).unwrap();
+    let keys = ProvingKeys::generate(shape, &mut rng).unwrap();
     let vk = keys.vk().clone();
     let prover = keys.prover().unwrap();
     let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();

@@ -27,7 +27,10 @@ impl Artifact {
             reason,
         };
         let v: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| bad("?", format!("not JSON: {e}")))?;
+            serde_json::from_str(json).map_err(|source| ChainError::ArtifactJson {
+                name: "?".into(),
+                source,
+            })?;
         let name = v["contractName"]
             .as_str()
             .ok_or_else(|| bad("?", "no contractName".into()))?
@@ -94,9 +97,9 @@ impl Artifact {
         }
         hex::decode(&code)
             .map(Bytes::from)
-            .map_err(|e| ChainError::Artifact {
+            .map_err(|source| ChainError::ArtifactHex {
                 name: self.name.clone(),
-                reason: format!("bytecode is not hex (unlinked library?): {e}"),
+                source,
             })
     }
 }

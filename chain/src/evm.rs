@@ -253,7 +253,7 @@ impl EvmBackend for EmbeddedChain {
         let result = self
             .evm
             .transact_commit(tx)
-            .map_err(|e| ChainError::Evm(e.to_string()))?;
+            .map_err(|e| ChainError::Evm(Box::new(e)))?;
         let receipt = self.outcome(result, &data, to.is_none());
         self.mine(1);
         receipt
@@ -264,7 +264,7 @@ impl EvmBackend for EmbeddedChain {
         let result = self
             .evm
             .transact(tx)
-            .map_err(|e| ChainError::Evm(e.to_string()))?
+            .map_err(|e| ChainError::Evm(Box::new(e)))?
             .result;
         self.outcome(result, &data, false)
     }

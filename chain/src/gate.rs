@@ -54,7 +54,7 @@ impl Attestation {
             .iter()
             .map(|c| c.public_inputs.chunk_root)
             .collect();
-        lean_imt::root(&roots).map_err(|e| ChainError::Input(e.to_string()))
+        Ok(lean_imt::root(&roots)?)
     }
 
     /// C: the LeanIMT root of the chunk commitments.
@@ -64,7 +64,7 @@ impl Attestation {
             .iter()
             .map(|c| c.public_inputs.chunk_commitment)
             .collect();
-        lean_imt::root(&c).map_err(|e| ChainError::Input(e.to_string()))
+        Ok(lean_imt::root(&c)?)
     }
 
     /// The records the chunks hold (the gate requires the state source's `size()`).
@@ -216,9 +216,9 @@ pub struct GateAddresses {
 }
 
 fn decode<C: SolCall>(what: &str, r: &Receipt) -> Result<C::Return> {
-    C::abi_decode_returns(&r.output).map_err(|e| ChainError::Decode {
+    C::abi_decode_returns(&r.output).map_err(|source| ChainError::DecodeAbi {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -29,16 +29,35 @@ pub use rpc::{read_state_root, RpcChain};
 
 use alloy_primitives::Bytes;
 
+/// Boxed cause of a [`ChainError`] from a library whose error type is not part of our API.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Errors of the chain layer.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
-    /// A committed artifact or a compiler output could not be read.
+    /// A committed artifact or a compiler output is not what it should be.
     #[error("artifact {name}: {reason}")]
     Artifact {
         /// The contract's name.
         name: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A committed artifact or a compiler output is not JSON.
+    #[error("artifact {name}: not JSON")]
+    ArtifactJson {
+        /// The contract's name (`?` when unknown).
+        name: String,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// An artifact's bytecode is not hex.
+    #[error("artifact {name}: bytecode is not hex (unlinked library?)")]
+    ArtifactHex {
+        /// The contract's name.
+        name: String,
+        /// The hex decoder's error.
+        source: alloy_primitives::hex::FromHexError,
     },
     /// The transaction or call reverted; `reason` is the decoded custom error when known.
     #[error("reverted: {reason}")]
@@ -54,20 +73,43 @@ pub enum ChainError {
     /// The EVM halted (out of gas, invalid opcode, ...).
     #[error("halted: {0}")]
     Halted(String),
-    /// The EVM refused the transaction (nonce, balance, gas limit, ...).
-    #[error("EVM error: {0}")]
-    Evm(String),
+    /// The embedded EVM refused the transaction (nonce, balance, gas limit, ...).
+    #[error("EVM error")]
+    Evm(#[source] BoxError),
+    /// A JSON-RPC request failed, or its answer is not what it should be.
+    #[error("{what}")]
+    Rpc {
+        /// The request or the value, and where it went.
+        what: String,
+        /// The cause (transport, HTTP, JSON, signing).
+        source: BoxError,
+    },
+    /// A JSON-RPC node answered something we cannot use (our description, or the node's
+    /// own error object).
+    #[error("{0}")]
+    Node(String),
     /// A returned value could not be decoded.
     #[error("could not decode the result of {what}: {reason}")]
     Decode {
         /// The call whose result was being decoded.
         what: String,
-        /// The decoder's message.
+        /// What is wrong with it.
         reason: String,
+    },
+    /// A returned value is not ABI-encoded as expected.
+    #[error("could not decode the result of {what}")]
+    DecodeAbi {
+        /// The call whose result was being decoded.
+        what: String,
+        /// The ABI decoder's error.
+        source: alloy_sol_types::Error,
     },
     /// A verifying key, proof or input does not fit the contracts (e.g. not 5 public inputs).
     #[error("invalid input: {0}")]
     Input(String),
+    /// The chunk roots or commitments do not form a LeanIMT (e.g. no chunks).
+    #[error("invalid input")]
+    Tree(#[from] zkbackup_core::lean_imt::LeanImtError),
 }
 
 impl ChainError {

@@ -44,8 +44,18 @@ impl std::fmt::Debug for RpcChain {
     }
 }
 
-fn rpc_err(msg: impl std::fmt::Display) -> ChainError {
-    ChainError::Evm(msg.to_string())
+/// Our own description of a node's answer that we cannot use.
+fn node_err(msg: impl std::fmt::Display) -> ChainError {
+    ChainError::Node(msg.to_string())
+}
+
+/// A failed request or an undecodable answer, with its cause.
+fn rpc_err<E: Into<crate::BoxError>>(what: impl std::fmt::Display) -> impl FnOnce(E) -> ChainError {
+    let what = what.to_string();
+    move |e| ChainError::Rpc {
+        what,
+        source: e.into(),
+    }
 }
 
 /// Parses a hex private key (with or without `0x`, surrounding whitespace ignored).
@@ -72,18 +82,18 @@ pub fn address_of(key: &SigningKey) -> Address {
 fn quantity(v: &Value, what: &str) -> Result<U256> {
     let s = v
         .as_str()
-        .ok_or_else(|| rpc_err(format!("{what}: expected a hex quantity, got {v}")))?;
+        .ok_or_else(|| node_err(format!("{what}: expected a hex quantity, got {v}")))?;
     U256::from_str_radix(s.trim_start_matches("0x"), 16)
-        .map_err(|e| rpc_err(format!("{what}: {e}")))
+        .map_err(rpc_err(format!("{what}: not a hex quantity")))
 }
 
 fn data(v: &Value, what: &str) -> Result<Bytes> {
     let s = v
         .as_str()
-        .ok_or_else(|| rpc_err(format!("{what}: expected hex data, got {v}")))?;
+        .ok_or_else(|| node_err(format!("{what}: expected hex data, got {v}")))?;
     hex::decode(s)
         .map(Bytes::from)
-        .map_err(|e| rpc_err(format!("{what}: {e}")))
+        .map_err(rpc_err(format!("{what}: not hex data")))
 }
 
 /// Revert data in a JSON-RPC error (`error.data` as hex, or nested as some nodes do).
@@ -138,7 +148,7 @@ impl RpcChain {
     }
 
     /// One JSON-RPC request; a JSON-RPC error becomes [`ChainError::Reverted`] when it carries
-    /// revert data, [`ChainError::Evm`] otherwise.
+    /// revert data, [`ChainError::Node`] otherwise.
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
         let id = self.next_id;
         self.next_id += 1;
@@ -147,12 +157,12 @@ impl RpcChain {
             .agent
             .post(&self.url)
             .send_json(&body)
-            .map_err(|e| rpc_err(format!("{method} to {}: {e}", self.url)))?;
+            .map_err(rpc_err(format!("{method} to {}", self.url)))?;
         let status = resp.status();
         let v: Value = resp
             .body_mut()
             .read_json()
-            .map_err(|e| rpc_err(format!("{method} to {}: HTTP {status}: {e}", self.url)))?;
+            .map_err(rpc_err(format!("{method} to {}: HTTP {status}", self.url)))?;
         if let Some(err) = v.get("error") {
             if let Some(d) = revert_data(err) {
                 return Err(ChainError::Reverted {
@@ -161,7 +171,7 @@ impl RpcChain {
                     gas_used: 0,
                 });
             }
-            return Err(rpc_err(format!("{method}: {err}")));
+            return Err(node_err(format!("{method}: {err}")));
         }
         Ok(v["result"].clone())
     }
@@ -197,7 +207,7 @@ impl RpcChain {
                 return Ok(r);
             }
             if start.elapsed() > RECEIPT_TIMEOUT {
-                return Err(rpc_err(format!(
+                return Err(node_err(format!(
                     "no receipt for {hash} after {}s",
                     RECEIPT_TIMEOUT.as_secs()
                 )));
@@ -214,10 +224,10 @@ fn data_of(v: &Value, what: &str) -> Result<Bytes> {
 fn logs_of(receipt: &Value) -> Result<Vec<Log>> {
     let mut logs = Vec::new();
     for l in receipt["logs"].as_array().into_iter().flatten() {
-        let address: Address = serde_json::from_value(l["address"].clone())
-            .map_err(|e| rpc_err(format!("log address: {e}")))?;
-        let topics: Vec<B256> = serde_json::from_value(l["topics"].clone())
-            .map_err(|e| rpc_err(format!("log topics: {e}")))?;
+        let address: Address =
+            serde_json::from_value(l["address"].clone()).map_err(rpc_err("log address"))?;
+        let topics: Vec<B256> =
+            serde_json::from_value(l["topics"].clone()).map_err(rpc_err("log topics"))?;
         let d = data(&l["data"], "log data")?;
         logs.push(Log {
             address,
@@ -268,7 +278,7 @@ impl EvmBackend for RpcChain {
         };
         let (sig, recid) = key
             .sign_prehash_recoverable(tx.signature_hash().as_slice())
-            .map_err(|e| rpc_err(format!("signing: {e}")))?;
+            .map_err(rpc_err("signing"))?;
         let signature = Signature::new(
             U256::from_be_slice(&sig.r().to_bytes()),
             U256::from_be_slice(&sig.s().to_bytes()),
@@ -278,7 +288,7 @@ impl EvmBackend for RpcChain {
         let hash: B256 = serde_json::from_value(
             self.request("eth_sendRawTransaction", json!([Bytes::from(raw)]))?,
         )
-        .map_err(|e| rpc_err(format!("eth_sendRawTransaction: {e}")))?;
+        .map_err(rpc_err("eth_sendRawTransaction"))?;
         let r = self.receipt(hash)?;
         let gas_used: u64 = quantity(&r["gasUsed"], "gasUsed")?.saturating_to();
         let block_number: u64 = quantity(&r["blockNumber"], "blockNumber")?.saturating_to();
@@ -290,10 +300,9 @@ impl EvmBackend for RpcChain {
             });
         }
         let contract_address = match r.get("contractAddress") {
-            Some(v) if !v.is_null() => Some(
-                serde_json::from_value(v.clone())
-                    .map_err(|e| rpc_err(format!("contractAddress: {e}")))?,
-            ),
+            Some(v) if !v.is_null() => {
+                Some(serde_json::from_value(v.clone()).map_err(rpc_err("contractAddress"))?)
+            }
             _ => None,
         };
         let intrinsic = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
@@ -337,9 +346,11 @@ pub fn read_state_root(url: &str, state_source: Address, block: Option<u64>) -> 
         StateSource::rootCall {}.abi_encode().into(),
         block,
     )?;
-    let root = StateSource::rootCall::abi_decode_returns(&out).map_err(|e| ChainError::Decode {
-        what: format!("root() of {state_source}"),
-        reason: e.to_string(),
+    let root = StateSource::rootCall::abi_decode_returns(&out).map_err(|source| {
+        ChainError::DecodeAbi {
+            what: format!("root() of {state_source}"),
+            source,
+        }
     })?;
     u256_to_fr(root).ok_or_else(|| ChainError::Decode {
         what: format!("root() of {state_source}"),
@@ -362,9 +373,9 @@ pub struct StateAt {
 }
 
 fn decode_call<C: SolCall>(out: &[u8], what: impl Fn() -> String) -> Result<C::Return> {
-    C::abi_decode_returns(out).map_err(|e| ChainError::Decode {
+    C::abi_decode_returns(out).map_err(|source| ChainError::DecodeAbi {
         what: what(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -33,7 +33,7 @@ fn rendered_verifier_compiles_deploys_and_verifies() {
     let inputs: Vec<[U256; 5]> = att
         .chunks
         .iter()
-        .map(|c| gate_inputs(&c, k).map(fr_to_u256))
+        .map(|c| gate_inputs(c, k).map(fr_to_u256))
         .collect();
     for (p, i) in proofs.iter().zip(&inputs) {
         assert!(verify_proof_raw(&mut chain, verifier, p, i).unwrap().0);

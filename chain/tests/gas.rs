@@ -21,7 +21,7 @@ fn chunk_words(att: &zkbackup_chain::Attestation) -> (Vec<[U256; 8]>, Vec<[U256;
         att.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
         att.chunks
             .iter()
-            .map(|c| gate_inputs(&c, k).map(fr_to_u256))
+            .map(|c| gate_inputs(c, k).map(fr_to_u256))
             .collect(),
     )
 }

@@ -224,7 +224,7 @@ fn chunk_roots_must_match_the_state_root() {
     att.chunks.swap(0, 1);
     for (j, c) in att.chunks.iter_mut().enumerate() {
         c.public_inputs.nonce = nonce(6, j);
-        c.proof = prove(gate_inputs(&c, key_commitment()), 600 + j as u64);
+        c.proof = prove(gate_inputs(c, key_commitment()), 600 + j as u64);
     }
     assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
 }
@@ -287,7 +287,7 @@ fn verifier_entry_points_reject_bad_values() {
     let inputs: Vec<[U256; 5]> = att
         .chunks
         .iter()
-        .map(|c| gate_inputs(&c, k).map(fr_to_u256))
+        .map(|c| gate_inputs(c, k).map(fr_to_u256))
         .collect();
     let chain = &mut flow.chain;
     assert!(

@@ -23,8 +23,8 @@ use zkbackup_core::chunk::chunk_nonce;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::{lean_imt, poseidon};
-use zkbackup_prover::keys::Keys;
 use zkbackup_prover::prove::ChunkProver;
+use zkbackup_prover::ProvingKeys;
 use zkbackup_verifier::ChunkProof;
 
 const ARITY: usize = 2;
@@ -43,7 +43,7 @@ fn real() -> &'static Real {
     REAL.get_or_init(|| {
         let mut rng = StdRng::seed_from_u64(9);
         let shape = ChunkShape::new(ARITY, CHUNK).unwrap();
-        let keys = Keys::generate(shape, &mut rng).expect("setup");
+        let keys = ProvingKeys::generate(shape, &mut rng).expect("setup");
         Real {
             prover: keys.prover().expect("prover"),
             key: EscrowKey::generate_with(&mut rng),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fails, ok, s, text, zkbackup};
+use common::{backup_cmd, fails, ok, prove_cmd, s, setup_cmd, text, zkbackup, Cmd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,24 +34,14 @@ impl World {
     }
 
     /// `prove` of the world's backup into `out`.
-    fn prove_args(&self, out: &Path) -> Vec<String> {
-        let path = |n: &str| s(&self.p(n)).to_string();
-        vec![
-            "prove".into(),
-            "--backup".into(),
-            path("backup.zkb"),
-            "--key".into(),
-            path("key.json"),
-            "--keys-dir".into(),
-            path("keys"),
-            "--out".into(),
-            s(out).into(),
-        ]
+    fn prove_cmd(&self, out: &Path) -> Cmd {
+        prove_cmd(
+            &self.p("backup.zkb"),
+            &self.p("key.json"),
+            &self.p("keys"),
+            out,
+        )
     }
-}
-
-fn strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
 }
 
 #[cfg(unix)]
@@ -64,19 +54,8 @@ fn chmod(path: &Path, mode: u32) {
 #[test]
 fn backup_prove_and_restore_warn_about_a_key_file_others_can_read() {
     let w = World::new(3);
-    let backup_args = |out: &str| {
-        zkbackup(&[
-            "backup",
-            "--records",
-            s(&w.p("records.csv")),
-            "--key",
-            s(&w.p("key.json")),
-            "--out",
-            s(&w.p(out)),
-            "--chunk-size",
-            "2",
-        ])
-    };
+    let backup_args =
+        |out: &str| backup_cmd(&w.p("records.csv"), &w.p("key.json"), &w.p(out), 2).run();
     // keygen writes 0600: no warning.
     let quiet = backup_args("b1.zkb");
     assert!(quiet.status.success(), "{}", text(&quiet.stderr));
@@ -98,7 +77,7 @@ fn backup_prove_and_restore_warn_about_a_key_file_others_can_read() {
     );
 
     let out = w.p("bundle.json");
-    let proved = zkbackup(&strs(&w.prove_args(&out)));
+    let proved = w.prove_cmd(&out).run();
     assert!(proved.status.success(), "{}", text(&proved.stderr));
     assert!(
         text(&proved.stderr).contains("mode 644"),
@@ -126,18 +105,7 @@ fn setup_refuses_a_chunk_size_that_cannot_fit_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("keys");
     let start = Instant::now();
-    let err = fails(
-        &[
-            "setup",
-            "--arity",
-            "4",
-            "--chunk-size",
-            "1048576",
-            "--out",
-            s(&out),
-        ],
-        2,
-    );
+    let err = setup_cmd(4, 1048576, &out).fails(2);
     assert!(
         start.elapsed() < Duration::from_secs(20),
         "refused at once, not after trying"
@@ -165,20 +133,7 @@ fn backup_refuses_a_chunk_size_whose_proofs_cannot_fit() {
     let p = |n: &str| tmp.path().join(n);
     std::fs::write(p("r.csv"), "1,2,3,4\n").unwrap();
     ok(&["keygen", "--out", s(&p("key.json"))]);
-    let err = fails(
-        &[
-            "backup",
-            "--records",
-            s(&p("r.csv")),
-            "--key",
-            s(&p("key.json")),
-            "--out",
-            s(&p("b.zkb")),
-            "--chunk-size",
-            "1048576",
-        ],
-        2,
-    );
+    let err = backup_cmd(&p("r.csv"), &p("key.json"), &p("b.zkb"), 1048576).fails(2);
     assert!(err.contains("the largest chunk size that fits is"), "{err}");
     assert!(!p("b.zkb").exists());
 }
@@ -188,39 +143,13 @@ fn a_file_where_a_directory_is_wanted_and_the_reverse_name_the_flag() {
     let w = World::new(3);
     let out = w.p("bundle.json");
     // The escrow key file given as the keys directory.
-    let err = fails(
-        &[
-            "prove",
-            "--backup",
-            s(&w.p("backup.zkb")),
-            "--key",
-            s(&w.p("key.json")),
-            "--keys-dir",
-            s(&w.p("key.json")),
-            "--out",
-            s(&out),
-        ],
-        2,
-    );
+    let err = prove_cmd(&w.p("backup.zkb"), &w.p("key.json"), &w.p("key.json"), &out).fails(2);
     assert!(
         err.contains("--keys-dir wants the proving keys directory") && err.contains("is a file"),
         "{err}"
     );
     // The keys directory given as the escrow key.
-    let err = fails(
-        &[
-            "prove",
-            "--backup",
-            s(&w.p("backup.zkb")),
-            "--key",
-            s(&w.p("keys")),
-            "--keys-dir",
-            s(&w.p("keys")),
-            "--out",
-            s(&out),
-        ],
-        2,
-    );
+    let err = prove_cmd(&w.p("backup.zkb"), &w.p("keys"), &w.p("keys"), &out).fails(2);
     assert!(
         err.contains("--key wants the escrow key file") && err.contains("is a directory"),
         "{err}"
@@ -242,18 +171,7 @@ fn a_file_where_a_directory_is_wanted_and_the_reverse_name_the_flag() {
     );
     assert!(err.contains("--keys"), "{err}");
     // setup --out naming a file.
-    let err = fails(
-        &[
-            "setup",
-            "--arity",
-            "2",
-            "--chunk-size",
-            "2",
-            "--out",
-            s(&w.p("key.json")),
-        ],
-        2,
-    );
+    let err = setup_cmd(2, 2, &w.p("key.json")).fails(2);
     assert!(
         err.contains("--out wants a directory") && err.contains("is a file"),
         "{err}"
@@ -272,47 +190,24 @@ fn keygen_backup_setup_and_prove_print_one_json_object() {
     };
     let k = json(ok(&["keygen", "--out", s(&p("key.json")), "--json"]));
     assert!(k["commitment"].as_str().unwrap().starts_with("0x"));
-    let b = json(ok(&[
-        "backup",
-        "--records",
-        s(&p("r.csv")),
-        "--key",
-        s(&p("key.json")),
-        "--out",
-        s(&p("b.zkb")),
-        "--chunk-size",
-        "2",
-        "--json",
-    ]));
+    let b = json(
+        backup_cmd(&p("r.csv"), &p("key.json"), &p("b.zkb"), 2)
+            .arg("--json")
+            .ok(),
+    );
     assert_eq!(b["key_commitment"], k["commitment"]);
     assert_eq!(
         (b["records"].as_u64(), b["chunks"].as_u64()),
         (Some(3), Some(2))
     );
-    let st = json(ok(&[
-        "setup",
-        "--arity",
-        "2",
-        "--chunk-size",
-        "2",
-        "--out",
-        s(&p("keys")),
-        "--json",
-    ]));
+    let st = json(setup_cmd(2, 2, &p("keys")).arg("--json").ok());
     assert!(st["constraints"].as_u64().unwrap() > 0);
     assert!(st["estimate"]["setup_bytes"].as_u64().unwrap() > 0);
-    let pr = json(ok(&[
-        "prove",
-        "--backup",
-        s(&p("b.zkb")),
-        "--key",
-        s(&p("key.json")),
-        "--keys-dir",
-        s(&p("keys")),
-        "--out",
-        s(&p("bundle.json")),
-        "--json",
-    ]));
+    let pr = json(
+        prove_cmd(&p("b.zkb"), &p("key.json"), &p("keys"), &p("bundle.json"))
+            .arg("--json")
+            .ok(),
+    );
     assert_eq!(pr["root"], b["root"]);
     assert_eq!(pr["circuit_id"], st["circuit_id"]);
     assert_eq!(
@@ -326,7 +221,7 @@ fn prove_prints_progress_lines_when_stderr_is_not_a_terminal() {
     let w = World::new(5);
     let out = w.p("bundle.json");
     // The test harness captures stderr: not a terminal.
-    let run = zkbackup(&strs(&w.prove_args(&out)));
+    let run = w.prove_cmd(&out).run();
     assert!(run.status.success(), "{}", text(&run.stderr));
     let err = text(&run.stderr);
     assert!(
@@ -348,7 +243,7 @@ fn a_second_prove_on_a_locked_output_is_refused_naming_the_lock() {
     let w = World::new(3);
     let out = w.p("bundle.json");
     let lock = zkbackup_prover::OutputLock::acquire(&out).unwrap();
-    let err = fails(&strs(&w.prove_args(&out)), 2);
+    let err = w.prove_cmd(&out).fails(2);
     let lock_file = format!("{}.lock", out.display());
     assert!(
         err.contains("another run is writing this bundle") && err.contains(&lock_file),
@@ -364,7 +259,7 @@ fn a_second_prove_on_a_locked_output_is_refused_naming_the_lock() {
         !Path::new(&lock_file).exists(),
         "the lock file goes with the lock"
     );
-    ok(&strs(&w.prove_args(&out)));
+    w.prove_cmd(&out).ok();
     assert!(out.exists());
     assert!(!Path::new(&lock_file).exists());
 }
@@ -375,11 +270,9 @@ fn ctrl_c_keeps_the_finished_chunks_and_the_next_run_resumes() {
     // 48 records in chunks of 2: 24 chunks, proven one at a time.
     let w = World::new(48);
     let out = w.p("bundle.json");
-    let mut args = w.prove_args(&out);
-    args.extend(["--jobs".into(), "1".into()]);
-    let args = strs(&args);
+    let cmd = w.prove_cmd(&out).flag("--jobs", 1);
     let child = Command::new(env!("CARGO_BIN_EXE_zkbackup"))
-        .args(&args)
+        .args(cmd.to_vec())
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -426,7 +319,7 @@ fn ctrl_c_keeps_the_finished_chunks_and_the_next_run_resumes() {
     assert!(!out.exists());
     assert!(!w.p("bundle.json.lock").exists());
 
-    let resumed = zkbackup(&args);
+    let resumed = cmd.run();
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     let err = text(&resumed.stderr);
     assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fails, ok, s, zkbackup};
+use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,43 +36,20 @@ fn world() -> World {
         .trim()
         .to_string();
     ok(&["keygen", "--out", s(&w.p("key.json"))]);
-    let printed = ok(&[
-        "backup",
-        "--records",
-        s(&w.p("records.csv")),
-        "--key",
-        s(&w.p("key.json")),
-        "--out",
-        s(&w.p("backup.zkb")),
-        "--chunk-size",
-        "2",
-    ]);
+    let printed = backup_cmd(&w.p("records.csv"), &w.p("key.json"), &w.p("backup.zkb"), 2).ok();
     assert!(printed.contains(&format!("root {root}")));
-    let setup = zkbackup(&[
-        "setup",
-        "--arity",
-        "2",
-        "--chunk-size",
-        "2",
-        "--out",
-        s(&w.p("keys")),
-    ]);
+    let setup = setup_cmd(2, 2, &w.p("keys")).run();
     assert!(setup.status.success());
     assert!(
         String::from_utf8_lossy(&setup.stderr).contains("single-party setup"),
         "the setup warns"
     );
-    ok(&[
-        "prove",
-        "--backup",
-        s(&w.p("backup.zkb")),
-        "--key",
-        s(&w.p("key.json")),
-        "--keys-dir",
-        s(&w.p("keys")),
-        "--out",
-        s(&w.p("bundle.json")),
-    ]);
+    prove(
+        &w.p("backup.zkb"),
+        &w.p("key.json"),
+        &w.p("keys"),
+        &w.p("bundle.json"),
+    );
     World { root, ..w }
 }
 
@@ -84,21 +61,10 @@ fn key_commitment(w: &World) -> String {
 }
 
 fn verify(w: &World, bundle: &Path, root: &str) -> Output {
-    zkbackup(&[
-        "verify",
-        "--bundle",
-        s(bundle),
-        "--vk",
-        s(&w.p("keys")),
-        "--backup",
-        s(&w.p("backup.zkb")),
-        "--root",
-        root,
-        "--size",
-        "5",
-        "--key-commitment",
-        &key_commitment(w),
-    ])
+    verify_cmd(bundle, &w.p("keys"))
+        .path("--backup", &w.p("backup.zkb"))
+        .trusted(root, 5, &key_commitment(w))
+        .run()
 }
 
 #[test]
@@ -169,28 +135,18 @@ fn prove_verify_and_every_tamper_is_refused_with_its_reason() {
 
     // The bundle of another backup (same records, new key and nonces) does not match this file.
     ok(&["keygen", "--out", s(&w.p("key2.json"))]);
-    ok(&[
-        "backup",
-        "--records",
-        s(&w.p("records.csv")),
-        "--key",
-        s(&w.p("key2.json")),
-        "--out",
-        s(&w.p("backup2.zkb")),
-        "--chunk-size",
-        "2",
-    ]);
-    ok(&[
-        "prove",
-        "--backup",
-        s(&w.p("backup2.zkb")),
-        "--key",
-        s(&w.p("key2.json")),
-        "--keys-dir",
-        s(&w.p("keys")),
-        "--out",
-        s(&w.p("bundle2.json")),
-    ]);
+    common::backup(
+        &w.p("records.csv"),
+        &w.p("key2.json"),
+        &w.p("backup2.zkb"),
+        2,
+    );
+    prove(
+        &w.p("backup2.zkb"),
+        &w.p("key2.json"),
+        &w.p("keys"),
+        &w.p("bundle2.json"),
+    );
     let out = verify(&w, &w.p("bundle2.json"), &w.root);
     assert!(
         !out.status.success(),
@@ -198,30 +154,11 @@ fn prove_verify_and_every_tamper_is_refused_with_its_reason() {
     );
 
     // Wrong verifying key.
-    ok(&[
-        "setup",
-        "--arity",
-        "2",
-        "--chunk-size",
-        "2",
-        "--out",
-        s(&w.p("keys2")),
-    ]);
-    let out = zkbackup(&[
-        "verify",
-        "--bundle",
-        s(&w.p("bundle.json")),
-        "--vk",
-        s(&w.p("keys2")),
-        "--backup",
-        s(&w.p("backup.zkb")),
-        "--root",
-        &w.root,
-        "--size",
-        "5",
-        "--key-commitment",
-        &key_commitment(&w),
-    ]);
+    setup(2, 2, &w.p("keys2"));
+    let out = verify_cmd(&w.p("bundle.json"), &w.p("keys2"))
+        .path("--backup", &w.p("backup.zkb"))
+        .trusted(&w.root, 5, &key_commitment(&w))
+        .run();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("circuit"),
@@ -280,20 +217,13 @@ fn prove_refuses_mismatched_inputs_with_exit_code_2() {
     );
     assert!(err.contains("already exists"), "{err}");
     ok(&["keygen", "--out", s(&w.p("other.json"))]);
-    let err = fails(
-        &[
-            "prove",
-            "--backup",
-            s(&w.p("backup.zkb")),
-            "--key",
-            s(&w.p("other.json")),
-            "--keys-dir",
-            s(&w.p("keys")),
-            "--out",
-            s(&w.p("b3.json")),
-        ],
-        2,
-    );
+    let err = prove_cmd(
+        &w.p("backup.zkb"),
+        &w.p("other.json"),
+        &w.p("keys"),
+        &w.p("b3.json"),
+    )
+    .fails(2);
     assert!(err.contains("key"), "{err}");
     assert!(!w.p("b3.json").exists());
 }

@@ -71,12 +71,6 @@ fn backup_and_prove(
     (backup, bundle)
 }
 
-fn verify_args<'a>(bundle: &'a Path, vk: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["verify", "--bundle", s(bundle), "--vk", s(vk)];
-    args.extend_from_slice(extra);
-    args
-}
-
 #[test]
 fn the_arity_2_forgery_is_refused_by_the_tree_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,39 +97,16 @@ fn the_arity_2_forgery_is_refused_by_the_tree_size() {
 
     // A root alone does not fix a state: with the size the forger claims, it verifies
     // (this is what `verify --root R` accepted before the size was required)...
-    let line = ok(&verify_args(
-        &bundle,
-        &keys,
-        &[
-            "--backup",
-            s(&backup),
-            "--root",
-            &root,
-            "--size",
-            "1",
-            "--key-commitment",
-            &k,
-        ],
-    ));
+    let line = verify_cmd(&bundle, &keys)
+        .path("--backup", &backup)
+        .trusted(&root, 1, &k)
+        .ok();
     assert!(line.starts_with("OK: 1 records"), "{line}");
     // ...and with the state's true size (4 leaves) it is refused, naming both counts.
-    let err = fails(
-        &verify_args(
-            &bundle,
-            &keys,
-            &[
-                "--backup",
-                s(&backup),
-                "--root",
-                &root,
-                "--size",
-                "4",
-                "--key-commitment",
-                &k,
-            ],
-        ),
-        1,
-    );
+    let err = verify_cmd(&bundle, &keys)
+        .path("--backup", &backup)
+        .trusted(&root, 4, &k)
+        .fails(1);
     assert!(
         err.contains(
             "record count mismatch: the state has 4 records (tree size), the bundle covers 1"
@@ -143,34 +114,17 @@ fn the_arity_2_forgery_is_refused_by_the_tree_size() {
         "{err}"
     );
     // The same without the backup file: the size is never taken from the prover's files.
-    let err = fails(
-        &verify_args(
-            &bundle,
-            &keys,
-            &["--root", &root, "--size", "4", "--key-commitment", &k],
-        ),
-        1,
-    );
+    let err = verify_cmd(&bundle, &keys).trusted(&root, 4, &k).fails(1);
     assert!(err.contains("record count mismatch"), "{err}");
 
     // The honest backup of the 4 records verifies with the same root and size 4.
     write_records(&p("state.csv"), &state_rows());
     let (backup, bundle) =
         backup_and_prove(dir.path(), "honest", &p("state.csv"), &p("key.json"), &keys);
-    let line = ok(&verify_args(
-        &bundle,
-        &keys,
-        &[
-            "--backup",
-            s(&backup),
-            "--root",
-            &root,
-            "--size",
-            "4",
-            "--key-commitment",
-            &k,
-        ],
-    ));
+    let line = verify_cmd(&bundle, &keys)
+        .path("--backup", &backup)
+        .trusted(&root, 4, &k)
+        .ok();
     assert!(
         line.starts_with("OK: 4 records (2 chunks of 2, arity 2)"),
         "{line}"
@@ -196,34 +150,17 @@ fn a_backup_under_a_rogue_key_is_refused_naming_both_commitments() {
     let root = field::to_hex(&state.root());
 
     // Bundle, backup header and proofs agree on the rogue key: against its own K it passes.
-    ok(&verify_args(
-        &bundle,
-        &keys,
-        &[
-            "--backup",
-            s(&backup),
-            "--root",
-            &root,
-            "--size",
-            "4",
-            "--key-commitment",
-            &rogue,
-        ],
-    ));
+    verify_cmd(&bundle, &keys)
+        .path("--backup", &backup)
+        .trusted(&root, 4, &rogue)
+        .ok();
     // Against the escrowed key's K it is refused, naming both values.
     for with_backup in [true, false] {
-        let mut extra = vec![
-            "--root",
-            &root,
-            "--size",
-            "4",
-            "--key-commitment",
-            &escrowed,
-        ];
+        let mut cmd = verify_cmd(&bundle, &keys).trusted(&root, 4, &escrowed);
         if with_backup {
-            extra.extend(["--backup", s(&backup)]);
+            cmd = cmd.path("--backup", &backup);
         }
-        let err = fails(&verify_args(&bundle, &keys, &extra), 1);
+        let err = cmd.fails(1);
         assert!(err.contains("key commitment mismatch"), "{err}");
         assert!(err.contains(&escrowed) && err.contains(&rogue), "{err}");
     }
@@ -261,10 +198,10 @@ fn honest() -> Honest {
 #[test]
 fn without_the_backup_and_with_a_snarkjs_key_and_json() {
     let h = honest();
-    let trusted = ["--root", &h.root, "--size", "4", "--key-commitment", &h.k];
+    let trusted = |vk: &Path| verify_cmd(&h.bundle, vk).trusted(&h.root, 4, &h.k);
 
     // No backup file: the proofs are checked, and the report says C was not checked.
-    let out = ok(&verify_args(&h.bundle, &h.keys, &trusted));
+    let out = trusted(&h.keys).ok();
     assert!(out.starts_with("OK: 4 records"), "{out}");
     assert!(out.contains("C not checked against a backup file"), "{out}");
     assert!(out.contains("backup file:     NOT checked"), "{out}");
@@ -272,17 +209,11 @@ fn without_the_backup_and_with_a_snarkjs_key_and_json() {
         out.contains("bundle's chain:  the bundle claims no chain"),
         "{out}"
     );
-    let with: Vec<&str> = trusted
-        .iter()
-        .copied()
-        .chain(["--backup", s(&h.backup)])
-        .collect();
-    let out = ok(&verify_args(&h.bundle, &h.keys, &with));
+    let out = trusted(&h.keys).path("--backup", &h.backup).ok();
     assert!(out.contains("backup file:     checked"), "{out}");
 
     // --json: one object on stdout.
-    let json_args: Vec<&str> = trusted.iter().copied().chain(["--json"]).collect();
-    let out = ok(&verify_args(&h.bundle, &h.keys, &json_args));
+    let out = trusted(&h.keys).arg("--json").ok();
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON object");
     assert_eq!(v["ok"], true);
     assert_eq!(v["records"], 4);
@@ -292,17 +223,10 @@ fn without_the_backup_and_with_a_snarkjs_key_and_json() {
     assert_eq!(v["vk"]["form"], "arkworks");
     assert_eq!(v["bundle_chain"]["checked"], false);
     // A failure in --json mode: still one object, exit 1.
-    let bad: Vec<&str> = [
-        "--root",
-        &h.root,
-        "--size",
-        "3",
-        "--key-commitment",
-        &h.k,
-        "--json",
-    ]
-    .to_vec();
-    let out = zkbackup(&verify_args(&h.bundle, &h.keys, &bad));
+    let out = verify_cmd(&h.bundle, &h.keys)
+        .trusted(&h.root, 3, &h.k)
+        .arg("--json")
+        .run();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(v["ok"], false);
@@ -317,33 +241,25 @@ fn without_the_backup_and_with_a_snarkjs_key_and_json() {
     std::fs::create_dir(&lone).unwrap();
     let vk_json = lone.join("verification_key.json");
     std::fs::copy(h.keys.join("verification_key.json"), &vk_json).unwrap();
-    let err = fails(&verify_args(&h.bundle, &vk_json, &trusted), 2);
+    let err = trusted(&vk_json).fails(2);
     assert!(err.contains("--arity and --chunk-size"), "{err}");
-    let shaped: Vec<&str> = trusted
-        .iter()
-        .copied()
-        .chain(["--arity", ARITY, "--chunk-size", CHUNK_SIZE, "--json"])
-        .collect();
-    let out = ok(&verify_args(&h.bundle, &vk_json, &shaped));
+    let shaped = trusted(&vk_json).args(&["--arity", ARITY, "--chunk-size", CHUNK_SIZE, "--json"]);
+    let out = shaped.ok();
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["vk"]["form"], "snarkjs");
     // The wrong shape for the key is refused by name.
-    let wrong: Vec<&str> = trusted
-        .iter()
-        .copied()
-        .chain(["--arity", ARITY, "--chunk-size", "4"])
-        .collect();
-    let err = fails(&verify_args(&h.bundle, &vk_json, &wrong), 1);
+    let wrong = ["--arity", ARITY, "--chunk-size", "4"];
+    let err = trusted(&vk_json).args(&wrong).fails(1);
     assert!(
         err.contains("the bundle's chunk_size is 2, the verifying key is for chunk_size 4"),
         "{err}"
     );
     // Flags contradicting the key directory's keys.json are a usage error.
-    let err = fails(&verify_args(&h.bundle, &h.keys, &wrong), 2);
+    let err = trusted(&h.keys).args(&wrong).fails(2);
     assert!(err.contains("contradict"), "{err}");
     // A broken snarkjs file is named with its problem.
     std::fs::write(&vk_json, r#"{"protocol": "plonk"}"#).unwrap();
-    let err = fails(&verify_args(&h.bundle, &vk_json, &shaped), 2);
+    let err = shaped.fails(2);
     assert!(
         err.contains(
             "verification_key.json is not a usable snarkjs verification key: protocol is \"plonk\""
@@ -361,7 +277,7 @@ fn a_missing_trusted_value_is_a_usage_error_naming_its_flag() {
         (&["--root", &h.root, "--size", "4"], "--key-commitment"),
     ];
     for (extra, flag) in cases {
-        let err = fails(&verify_args(&h.bundle, &h.keys, extra), 2);
+        let err = verify_cmd(&h.bundle, &h.keys).args(extra).fails(2);
         assert!(err.contains(&format!("give {flag}")), "{flag}: {err}");
     }
 }
@@ -389,11 +305,9 @@ fn root_size_and_key_commitment_read_from_the_chain() {
     let state_source = flow.addresses.state_source.to_string();
 
     // --gate alone: K from the gate, the state source from the gate, root and size from it.
-    let out = ok(&verify_args(
-        &h.bundle,
-        &h.keys,
-        &["--rpc", &node.url, "--gate", &gate, "--json"],
-    ));
+    let out = verify_cmd(&h.bundle, &h.keys)
+        .args(&["--rpc", &node.url, "--gate", &gate, "--json"])
+        .ok();
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["trusted"]["root"]["call"], "root()");
     assert_eq!(v["trusted"]["size"]["call"], "size()");
@@ -403,55 +317,20 @@ fn root_size_and_key_commitment_read_from_the_chain() {
     // The state grows: the size and the root read at the latest block refuse the bundle;
     // at the bundle's block (--block) it verifies.
     flow.insert_leaves(&[Fr::from(99u64)]).unwrap();
-    let err = fails(
-        &verify_args(
-            &h.bundle,
-            &h.keys,
-            &[
-                "--rpc",
-                &node.url,
-                "--state",
-                &state_source,
-                "--gate",
-                &gate,
-            ],
-        ),
-        1,
-    );
+    let on_chain = verify_cmd(&h.bundle, &h.keys).args(&[
+        "--rpc",
+        &node.url,
+        "--state",
+        &state_source,
+        "--gate",
+        &gate,
+    ]);
+    let err = on_chain.fails(1);
     assert!(err.contains("state root mismatch"), "{err}");
     // A forger's --root cannot help either: the chain's size (5) still refuses it.
-    let err = fails(
-        &verify_args(
-            &h.bundle,
-            &h.keys,
-            &[
-                "--rpc",
-                &node.url,
-                "--state",
-                &state_source,
-                "--gate",
-                &gate,
-                "--root",
-                &h.root,
-            ],
-        ),
-        1,
-    );
+    let err = on_chain.clone().flag("--root", &h.root).fails(1);
     assert!(err.contains("the state has 5 records"), "{err}");
-    let out = ok(&verify_args(
-        &h.bundle,
-        &h.keys,
-        &[
-            "--rpc",
-            &node.url,
-            "--state",
-            &state_source,
-            "--gate",
-            &gate,
-            "--block",
-            &block,
-        ],
-    ));
+    let out = on_chain.flag("--block", &block).ok();
     assert!(out.contains("size() of"), "{out}");
     assert!(out.contains(&format!("at block {block}")), "{out}");
 }

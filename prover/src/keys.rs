@@ -1,7 +1,8 @@
-//! Per-shape Groth16 keys: generation (single-party setup, OS randomness) and the key
-//! directory.
+//! Per-shape Groth16 proving keys ([`ProvingKeys`]): generation (single-party setup, OS
+//! randomness) and the proving keys directory (`--keys-dir` on the command line; not the
+//! escrow key file of `--key`).
 //!
-//! A key directory holds:
+//! A proving keys directory holds:
 //! - `keys.json` — version, arity, chunk size, constraints, circuit id, SHA-256 of the
 //!   proving key file;
 //! - `proving_key.bin` — the proving key, arkworks uncompressed serialization;
@@ -12,7 +13,8 @@
 use crate::prove::ChunkProver;
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_relations::gr1cs::SynthesisError;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use ark_snark::CircuitSpecificSetupSNARK;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -20,7 +22,7 @@ use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
 use zkbackup_circuits::chunk::ChunkCircuit;
-use zkbackup_core::chunk::ChunkShape;
+use zkbackup_core::chunk::{ChunkError, ChunkShape};
 
 /// The key directory format version.
 pub const KEYS_VERSION: u32 = 1;
@@ -31,9 +33,9 @@ pub const PK_FILE: &str = "proving_key.bin";
 /// Verifying key file of a key directory.
 pub const VK_FILE: &str = "vk.bin";
 
-/// Errors reading or writing a key directory.
+/// Errors making, reading or writing a proving keys directory.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum ProvingKeysError {
     /// A file could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -42,8 +44,32 @@ pub enum KeyError {
         /// The cause.
         source: std::io::Error,
     },
+    /// `keys.json` is not a proving keys description.
+    #[error("{}: not a key directory description", path.display())]
+    Meta {
+        /// The file.
+        path: PathBuf,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// `keys.json` names a shape that is not one.
+    #[error("{}", path.display())]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the shape.
+        source: ChunkError,
+    },
+    /// `proving_key.bin` does not deserialize.
+    #[error("{}: not a proving key", path.display())]
+    ProvingKey {
+        /// The file.
+        path: PathBuf,
+        /// The deserializer's error.
+        source: SerializationError,
+    },
     /// A file is not what it should be.
-    #[error("{path}: {problem}")]
+    #[error("{}: {problem}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -51,22 +77,25 @@ pub enum KeyError {
         problem: String,
     },
     /// The output directory already holds keys.
-    #[error("{0}: already holds keys; refusing to overwrite (choose another directory)")]
+    #[error("{}: already holds keys; refusing to overwrite (choose another directory)", .0.display())]
     Exists(PathBuf),
-    /// Setup failed.
-    #[error("setup failed: {0}")]
-    Setup(String),
+    /// The Groth16 setup or the constraint count failed.
+    #[error("setup failed")]
+    Setup(#[from] SynthesisError),
+    /// The proving key could not be serialized.
+    #[error("serializing the proving key")]
+    Serialize(#[source] SerializationError),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io {
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProvingKeysError + '_ {
+    move |source| ProvingKeysError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn invalid(path: &Path, problem: impl Into<String>) -> KeyError {
-    KeyError::Invalid {
+fn invalid(path: &Path, problem: impl Into<String>) -> ProvingKeysError {
+    ProvingKeysError::Invalid {
         path: path.to_path_buf(),
         problem: problem.into(),
     }
@@ -74,7 +103,7 @@ fn invalid(path: &Path, problem: impl Into<String>) -> KeyError {
 
 /// `keys.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeysMeta {
+pub struct ProvingKeysMeta {
     /// Format version ([`KEYS_VERSION`]).
     pub version: u32,
     /// Field elements per record.
@@ -89,28 +118,27 @@ pub struct KeysMeta {
     pub proving_key_sha256: String,
 }
 
-/// The keys of one shape.
-pub struct Keys {
+/// The Groth16 proving keys of one chunk shape (what `zkbackup setup` writes to a proving
+/// keys directory); not the escrow key ([`zkbackup_core::EscrowKey`]).
+pub struct ProvingKeys {
     /// What the directory says about them.
-    pub meta: KeysMeta,
+    pub meta: ProvingKeysMeta,
     /// The proving key.
     pub pk: ProvingKey<Bn254>,
 }
 
 pub use zkbackup_verifier::bundle::circuit_id;
 
-impl Keys {
+impl ProvingKeys {
     /// Runs a single-party Groth16 setup for `shape` with `rng` (the OS RNG in the CLI).
     pub fn generate<R: RngCore + CryptoRng>(
         shape: ChunkShape,
         rng: &mut R,
-    ) -> Result<Self, KeyError> {
-        let (pk, vk) = Groth16::<Bn254>::setup(ChunkCircuit::setup(shape), rng)
-            .map_err(|e| KeyError::Setup(e.to_string()))?;
-        let constraints = zkbackup_circuits::counts::chunk_constraints(shape)
-            .map_err(|e| KeyError::Setup(e.to_string()))?;
+    ) -> Result<Self, ProvingKeysError> {
+        let (pk, vk) = Groth16::<Bn254>::setup(ChunkCircuit::setup(shape), rng)?;
+        let constraints = zkbackup_circuits::counts::chunk_constraints(shape)?;
         Ok(Self {
-            meta: KeysMeta {
+            meta: ProvingKeysMeta {
                 version: KEYS_VERSION,
                 arity: shape.arity,
                 chunk_size: shape.chunk_size,
@@ -143,15 +171,15 @@ impl Keys {
     /// Writes the key directory `dir` (created if missing; refused if it holds keys).
     /// Each file is written to a temporary name and renamed, so a crash leaves no
     /// half-written key under its final name.
-    pub fn write(&mut self, dir: &Path) -> Result<(), KeyError> {
+    pub fn write(&mut self, dir: &Path) -> Result<(), ProvingKeysError> {
         if dir.join(META_FILE).exists() || dir.join(PK_FILE).exists() {
-            return Err(KeyError::Exists(dir.to_path_buf()));
+            return Err(ProvingKeysError::Exists(dir.to_path_buf()));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
         let mut pk_bytes = Vec::new();
         self.pk
             .serialize_uncompressed(&mut pk_bytes)
-            .map_err(|e| KeyError::Setup(e.to_string()))?;
+            .map_err(ProvingKeysError::Serialize)?;
         self.meta.proving_key_sha256 = hex::encode(Sha256::digest(&pk_bytes));
         write_file(&dir.join(PK_FILE), &pk_bytes)?;
         write_file(
@@ -165,11 +193,14 @@ impl Keys {
 
     /// Reads and checks a key directory: version, the proving key's hash, and that the
     /// verifying key inside it matches `vk.bin` and the circuit id.
-    pub fn read(dir: &Path) -> Result<Self, KeyError> {
+    pub fn read(dir: &Path) -> Result<Self, ProvingKeysError> {
         let meta_path = dir.join(META_FILE);
         let meta_text = fs::read(&meta_path).map_err(io(&meta_path))?;
-        let meta: KeysMeta = serde_json::from_slice(&meta_text)
-            .map_err(|e| invalid(&meta_path, format!("not a key directory description: {e}")))?;
+        let meta: ProvingKeysMeta =
+            serde_json::from_slice(&meta_text).map_err(|source| ProvingKeysError::Meta {
+                path: meta_path.clone(),
+                source,
+            })?;
         if meta.version != KEYS_VERSION {
             return Err(invalid(
                 &meta_path,
@@ -179,8 +210,10 @@ impl Keys {
                 ),
             ));
         }
-        ChunkShape::new(meta.arity, meta.chunk_size)
-            .map_err(|e| invalid(&meta_path, e.to_string()))?;
+        ChunkShape::new(meta.arity, meta.chunk_size).map_err(|source| ProvingKeysError::Shape {
+            path: meta_path.clone(),
+            source,
+        })?;
         let pk_path = dir.join(PK_FILE);
         let pk_bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
         if hex::encode(Sha256::digest(&pk_bytes)) != meta.proving_key_sha256 {
@@ -190,8 +223,12 @@ impl Keys {
             ));
         }
         // The hash above vouches for the bytes, so the slow curve checks are skipped.
-        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..])
-            .map_err(|e| invalid(&pk_path, format!("not a proving key: {e}")))?;
+        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..]).map_err(
+            |source| ProvingKeysError::ProvingKey {
+                path: pk_path.clone(),
+                source,
+            },
+        )?;
         if circuit_id(&pk.vk) != meta.circuit_id {
             return Err(invalid(
                 &pk_path,
@@ -203,6 +240,6 @@ impl Keys {
 }
 
 /// Writes `bytes` to `path` atomically ([`zkbackup_formats::fs::write_atomic`]).
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ProvingKeysError> {
     zkbackup_formats::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
 }

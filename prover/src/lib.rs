@@ -1,4 +1,4 @@
-//! zkbackup's prover: per-shape Groth16 keys, chunk proofs (ours and stock arkworks, on the
+//! zkbackup's prover: per-shape Groth16 proving keys, chunk proofs (ours and stock arkworks, on the
 //! same circuit and keys), and the parallel, resumable run over a whole backup.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -8,6 +8,6 @@ pub mod keys;
 pub mod prove;
 pub mod run;
 
-pub use keys::{KeyError, Keys, KeysMeta};
+pub use keys::{ProvingKeys, ProvingKeysError, ProvingKeysMeta};
 pub use prove::{ChunkProver, ProveError};
 pub use run::{checkpoint_dir, lock_path, OutputLock, ProveJob, RunError, RunReport};

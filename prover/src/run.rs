@@ -22,17 +22,19 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use zkbackup_core::chunk::{ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::chunk::{ChunkError, ChunkPublic, ChunkShape, ChunkWitness};
 use zkbackup_core::field::to_hex;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::Records;
-use zkbackup_verifier::bundle::{circuit_id, write_bundle, Bundle, ChunkProof, BUNDLE_VERSION};
+use zkbackup_verifier::bundle::{
+    circuit_id, write_bundle, Bundle, BundleError, ChunkProof, BUNDLE_VERSION,
+};
 
 /// Why a proving run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The records, key, backup and keys do not belong together.
+    /// The records, escrow key, backup and proving keys do not belong together.
     #[error("{0}")]
     Mismatch(String),
     /// A chunk could not be proven.
@@ -71,14 +73,39 @@ pub enum RunError {
         /// The cause.
         source: std::io::Error,
     },
-    /// A checkpoint file or the bundle could not be read or written.
-    #[error("{path}: {problem}")]
-    File {
+    /// The records of a chunk do not fit the keys' shape.
+    #[error("chunk {chunk}")]
+    Witness {
+        /// The chunk index.
+        chunk: usize,
+        /// The cause.
+        source: ChunkError,
+    },
+    /// A checkpoint file or directory could not be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A checkpoint directory's `run.json` is not a checkpoint description.
+    #[error("{}: not a checkpoint description", path.display())]
+    Checkpoint {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        problem: String,
+        /// The JSON error.
+        source: serde_json::Error,
     },
+    /// The checkpoint directory belongs to another run.
+    #[error("{}: holds checkpoints of another backup or other keys; remove the directory to start over", dir.display())]
+    ForeignCheckpoints {
+        /// The checkpoint directory.
+        dir: PathBuf,
+    },
+    /// A checkpoint or the bundle could not be written (the error names the file).
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
 }
 
 /// What a run did.
@@ -201,10 +228,10 @@ fn same_file(file: &File, path: &Path) -> bool {
     }
 }
 
-fn file_err(path: &Path, problem: impl ToString) -> RunError {
-    RunError::File {
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
         path: path.to_path_buf(),
-        problem: problem.to_string(),
+        source,
     }
 }
 
@@ -355,7 +382,7 @@ impl ProveJob<'_> {
                 self.key.clone(),
                 chunk.nonce,
             )
-            .map_err(|e| RunError::Mismatch(e.to_string()))?;
+            .map_err(|source| RunError::Witness { chunk: j, source })?;
             let matches_backup = |public: &ChunkPublic| {
                 if public.chunk_commitment == chunk.commitment
                     && public.nonce == Fr::from(chunk.nonce)
@@ -380,7 +407,7 @@ impl ProveJob<'_> {
                 proof,
             };
             let path = dir.join(format!("chunk_{j}.json"));
-            write_bundle(&path, &header(vec![entry.clone()])).map_err(|e| file_err(&path, e))?;
+            write_bundle(&path, &header(vec![entry.clone()]))?;
             progress(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
             Ok(entry)
         };
@@ -442,8 +469,8 @@ impl ProveJob<'_> {
             .map(|d| d.expect("every chunk proven"))
             .collect();
         let bundle = header(chunks);
-        write_bundle(self.out, &bundle).map_err(|e| file_err(self.out, e))?;
-        fs::remove_dir_all(&dir).map_err(|e| file_err(&dir, e))?;
+        write_bundle(self.out, &bundle)?;
+        fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         Ok((
             bundle,
             RunReport {
@@ -459,19 +486,19 @@ impl ProveJob<'_> {
 fn prepare_checkpoints(dir: &Path, id: &RunId) -> Result<(), RunError> {
     let meta = dir.join("run.json");
     if dir.exists() {
-        let text = fs::read_to_string(&meta).map_err(|e| file_err(&meta, e))?;
-        let found: RunId = serde_json::from_str(&text)
-            .map_err(|e| file_err(&meta, format!("not a checkpoint description: {e}")))?;
+        let text = fs::read_to_string(&meta).map_err(io_err(&meta))?;
+        let found: RunId = serde_json::from_str(&text).map_err(|source| RunError::Checkpoint {
+            path: meta.clone(),
+            source,
+        })?;
         if &found != id {
-            return Err(file_err(
-                dir,
-                "holds checkpoints of another backup or other keys; remove the directory to start over",
-            ));
+            return Err(RunError::ForeignCheckpoints {
+                dir: dir.to_path_buf(),
+            });
         }
         return Ok(());
     }
-    fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
     let text = serde_json::to_vec_pretty(id).expect("serializable");
-    zkbackup_formats::fs::write_atomic(&meta, |w| w.write_all(&text))
-        .map_err(|e| file_err(&meta, e))
+    zkbackup_formats::fs::write_atomic(&meta, |w| w.write_all(&text)).map_err(io_err(&meta))
 }

@@ -6,13 +6,13 @@ use ark_snark::SNARK;
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
-use zkbackup_prover::{Keys, ProveError};
+use zkbackup_prover::{ProveError, ProvingKeys};
 
 #[test]
 fn ours_and_stock_proofs_verify_and_a_wrong_input_fails() {
     let mut rng = StdRng::seed_from_u64(1);
     let shape = ChunkShape::new(4, 4).unwrap();
-    let keys = Keys::generate(shape, &mut rng).unwrap();
+    let keys = ProvingKeys::generate(shape, &mut rng).unwrap();
     let vk = keys.vk().clone();
     let prover = keys.prover().unwrap();
     let key = EscrowKey::generate_with(&mut rng);
@@ -35,22 +35,22 @@ fn ours_and_stock_proofs_verify_and_a_wrong_input_fails() {
 fn keys_round_trip_through_a_directory_and_damage_is_named() {
     let mut rng = StdRng::seed_from_u64(2);
     let shape = ChunkShape::new(1, 2).unwrap();
-    let mut keys = Keys::generate(shape, &mut rng).unwrap();
+    let mut keys = ProvingKeys::generate(shape, &mut rng).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys");
     keys.write(&path).unwrap();
-    let back = Keys::read(&path).unwrap();
+    let back = ProvingKeys::read(&path).unwrap();
     assert_eq!(back.meta, keys.meta);
     assert!(matches!(
         keys.write(&path),
-        Err(zkbackup_prover::KeyError::Exists(_))
+        Err(zkbackup_prover::ProvingKeysError::Exists(_))
     ));
 
     let pk = path.join(zkbackup_prover::keys::PK_FILE);
     let mut bytes = std::fs::read(&pk).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&pk, bytes).unwrap();
-    let err = Keys::read(&path).err().unwrap().to_string();
+    let err = ProvingKeys::read(&path).err().unwrap().to_string();
     assert!(
         err.contains("proving_key.bin") && err.contains("damaged"),
         "{err}"
@@ -60,7 +60,7 @@ fn keys_round_trip_through_a_directory_and_damage_is_named() {
 #[test]
 fn a_witness_of_another_shape_is_refused() {
     let mut rng = StdRng::seed_from_u64(3);
-    let prover = Keys::generate(ChunkShape::new(1, 2).unwrap(), &mut rng)
+    let prover = ProvingKeys::generate(ChunkShape::new(1, 2).unwrap(), &mut rng)
         .unwrap()
         .prover()
         .unwrap();
@@ -84,7 +84,10 @@ fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
 fn the_assignment_the_witness_and_records_are_wiped_on_drop() {
     let mut rng = StdRng::seed_from_u64(3);
     let shape = ChunkShape::new(2, 2).unwrap();
-    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let prover = ProvingKeys::generate(shape, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap();
     let key = EscrowKey::generate_with(&mut rng);
     let records =
         zkbackup_formats::records::Records::new(2, (1..=4u64).map(Fr::from).collect()).unwrap();

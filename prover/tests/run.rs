@@ -8,14 +8,17 @@ use zkbackup_core::chunk::ChunkShape;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::{RecordFormat, Records};
-use zkbackup_prover::{checkpoint_dir, lock_path, Keys, OutputLock, ProveJob, RunError};
+use zkbackup_prover::{checkpoint_dir, lock_path, OutputLock, ProveJob, ProvingKeys, RunError};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 #[test]
 fn three_chunks_last_partial_prove_resume_and_verify() {
     let mut rng = StdRng::seed_from_u64(4);
     let shape = ChunkShape::new(2, 2).unwrap();
-    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let prover = ProvingKeys::generate(shape, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap();
     let vk = prover.proving_key().vk.clone();
     let records = Records::new(2, (0..10u64).map(Fr::from).collect()).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
@@ -69,7 +72,10 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
 fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
     let mut rng = StdRng::seed_from_u64(5);
     let shape = ChunkShape::new(1, 2).unwrap();
-    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let prover = ProvingKeys::generate(shape, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap();
     let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
@@ -106,7 +112,10 @@ fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
 fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
     let mut rng = StdRng::seed_from_u64(6);
     let shape = ChunkShape::new(1, 2).unwrap();
-    let prover = Keys::generate(shape, &mut rng).unwrap().prover().unwrap();
+    let prover = ProvingKeys::generate(shape, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap();
     let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();

@@ -1,10 +1,15 @@
-//! End-to-end and cross-implementation tests live in `tests/`; this library holds their
-//! shared helpers, chiefly the driver of the Node oracle in `tests/js/` (npm reference
-//! implementations: poseidon-lite, circomlibjs, @zk-kit/lean-imt, ...).
+//! End-to-end and cross-implementation tests live in `tests/`; this library holds the
+//! fixtures every crate's tests share: the driver of the Node oracle in `tests/js/` (npm
+//! reference implementations: poseidon-lite, circomlibjs, @zk-kit/lean-imt, ...), a local
+//! Ethereum node, the toy Groth16 circuit ([`toy`]) and a memory-limited child process
+//! ([`memory_limit`]).
 //!
 //! The oracle's dependencies must be installed (`npm ci` in `tests/js`, which CI does); the
 //! helpers panic with that instruction rather than skip, so a missing install never passes
 //! for a green run.
+
+pub mod memory_limit;
+pub mod toy;
 
 use serde_json::Value;
 use std::io::Write;

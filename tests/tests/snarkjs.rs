@@ -5,33 +5,15 @@
 //! not on the circuit behind them.
 
 use ark_bn254::{Bn254, Fr};
-use ark_ff::{AdditiveGroup, Field, UniformRand};
-use ark_groth16::{Groth16, Proof, ProvingKey};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_ff::{Field, UniformRand};
+use ark_groth16::ProvingKey;
 use rand::{rngs::StdRng, SeedableRng};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use zkbackup_tests::{js_dir, toy};
 use zkbackup_verifier::snarkjs::{export_bundle, public_json, verification_key_json};
 use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, ChunkPublic, BUNDLE_VERSION};
-
-/// Knows the square of each public input (so every input is bound by the proof).
-struct Toy(Vec<Fr>);
-
-impl ConstraintSynthesizer<Fr> for Toy {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        for x in self.0 {
-            let input = cs.new_input_variable(|| Ok(x))?;
-            let square = cs.new_witness_variable(|| Ok(x * x))?;
-            cs.enforce_r1cs_constraint(|| input.into(), || input.into(), || square.into())?;
-        }
-        Ok(())
-    }
-}
-
-fn js_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
-}
 
 /// The snarkjs CLI of the pinned package; fails clearly when `npm ci` has not been run.
 fn snarkjs_cli() -> PathBuf {
@@ -65,18 +47,10 @@ fn snarkjs_verify(vk: &Path, public: &Path, proof: &Path) -> (bool, String) {
     node(&[&cli, groth16, verify, vk, public, proof])
 }
 
-fn prove(pk: &ProvingKey<Bn254>, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
-    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), pk, rng).unwrap()
-}
-
 /// A two-chunk bundle made with the toy circuit, exported into a temporary directory.
 fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
-    let mut rng = StdRng::seed_from_u64(2024);
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
-        Toy(vec![Fr::ZERO; 5]),
-        &mut rng,
-    )
-    .unwrap();
+    let pk = toy::setup(5, 2024);
+    let mut rng = StdRng::seed_from_u64(2025);
     let key_commitment = Fr::rand(&mut rng);
     let chunks = (0..2u64)
         .map(|j| {
@@ -87,7 +61,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
                 nonce: Fr::from((7u128 << 32) | u128::from(j)),
                 count: Fr::from(4 - 2 * j),
             };
-            let proof = prove(&pk, &public_inputs.to_inputs(), &mut rng);
+            let proof = toy::prove(&pk, &public_inputs.to_inputs(), &mut rng);
             ChunkProof {
                 index: j as usize,
                 public_inputs,

@@ -1,84 +1,51 @@
-//! Shared test fixtures: a toy Groth16 circuit with the chunk circuit's 5 public inputs (the
-//! contracts are generic over the key, so the real circuit's key drops in), backups whose
+//! Shared test fixtures: keys and proofs of the toy Groth16 circuit of `zkbackup_tests::toy`
+//! with the chunk circuit's 5 public inputs (the contracts are generic over the key, so the
+//! real circuit's key drops in), backups whose
 //! chunk roots come from a real LeanIMT of leaves, and the node/solc helpers.
 #![allow(dead_code, missing_docs)]
 
 use alloy_primitives::U256;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, fields::FieldVar};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_snark::SNARK;
-use ark_std::rand::{rngs::StdRng, SeedableRng};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use zkbackup_chain::artifact::Artifact;
 use zkbackup_chain::{gate_inputs, Attestation};
-use zkbackup_core::chunk::ChunkPublic;
+use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
 use zkbackup_core::{lean_imt, poseidon};
+use zkbackup_tests::toy;
 use zkbackup_verifier::ChunkProof;
 
-/// 5 public inputs x, witnesses s = sum x, t = s^2.
-#[derive(Clone)]
-pub struct Toy {
-    pub inputs: [Fr; 5],
-}
-
-impl ConstraintSynthesizer<Fr> for Toy {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let xs = self
-            .inputs
-            .iter()
-            .map(|x| FpVar::new_input(cs.clone(), || Ok(*x)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let s_val: Fr = self.inputs.iter().sum();
-        let s = FpVar::new_witness(cs.clone(), || Ok(s_val))?;
-        let sum = xs.iter().fold(FpVar::zero(), |acc, x| acc + x);
-        s.enforce_equal(&sum)?;
-        let t = FpVar::new_witness(cs, || Ok(s_val * s_val))?;
-        t.enforce_equal(&(&s * &s))?;
-        Ok(())
-    }
-}
-
+/// The toy circuit's keys (`zkbackup_tests::toy`).
 pub struct Keys {
     pub pk: ProvingKey<Bn254>,
     pub vk: VerifyingKey<Bn254>,
 }
 
+impl Keys {
+    fn of_seed(seed: u64) -> Self {
+        let pk = toy::setup(NUM_PUBLIC_INPUTS, seed);
+        let vk = pk.vk.clone();
+        Keys { pk, vk }
+    }
+}
+
 /// The toy circuit's keys (deterministic).
 pub fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let mut rng = StdRng::seed_from_u64(7);
-        let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
-            Toy {
-                inputs: [Fr::from(0u64); 5],
-            },
-            &mut rng,
-        )
-        .expect("setup");
-        Keys { pk, vk }
-    })
+    KEYS.get_or_init(|| Keys::of_seed(7))
 }
 
 /// Another key for the same circuit (a "wrong verifying key").
 pub fn other_keys() -> Keys {
-    let mut rng = StdRng::seed_from_u64(8);
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
-        Toy {
-            inputs: [Fr::from(0u64); 5],
-        },
-        &mut rng,
-    )
-    .expect("setup");
-    Keys { pk, vk }
+    Keys::of_seed(8)
 }
 
+/// A toy proof of `inputs` under `pk`, checked to verify.
 pub fn prove_with(pk: &ProvingKey<Bn254>, inputs: [Fr; 5], seed: u64) -> Proof<Bn254> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let proof = Groth16::<Bn254>::prove(pk, Toy { inputs }, &mut rng).expect("prove");
+    let proof = toy::prove_seeded(pk, &inputs, seed);
     assert!(Groth16::<Bn254>::verify(&pk.vk, &inputs, &proof).expect("verify"));
     proof
 }
@@ -212,38 +179,14 @@ pub fn compile(source: &str, name: &str) -> Artifact {
     Artifact::from_json(&json).expect("artifact")
 }
 
-fn dec<T: ark_ff::PrimeField>(x: T) -> String {
-    x.into_bigint().to_string()
-}
-
-/// The key in snarkjs's `verification_key.json` format.
-pub fn snarkjs_vk_json(vk: &VerifyingKey<Bn254>) -> String {
-    use ark_ec::AffineRepr;
-    let g1 = |p: &ark_bn254::G1Affine| {
-        let (x, y) = p.xy().expect("finite");
-        serde_json::json!([dec(x), dec(y), "1"])
-    };
-    let g2 = |p: &ark_bn254::G2Affine| {
-        let (x, y) = p.xy().expect("finite");
-        serde_json::json!([[dec(x.c0), dec(x.c1)], [dec(y.c0), dec(y.c1)], ["1", "0"]])
-    };
-    serde_json::json!({
-        "protocol": "groth16",
-        "curve": "bn128",
-        "nPublic": vk.gamma_abc_g1.len() - 1,
-        "vk_alpha_1": g1(&vk.alpha_g1),
-        "vk_beta_2": g2(&vk.beta_g2),
-        "vk_gamma_2": g2(&vk.gamma_g2),
-        "vk_delta_2": g2(&vk.delta_g2),
-        "IC": vk.gamma_abc_g1.iter().map(g1).collect::<Vec<_>>(),
-    })
-    .to_string()
-}
-
 /// snarkjs's exported Groth16 verifier for `vk` (snarkjs's template rendered with ejs).
 pub fn snarkjs_verifier_source(vk: &VerifyingKey<Bn254>) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("verification_key.json");
-    std::fs::write(&path, snarkjs_vk_json(vk)).expect("write vk");
+    std::fs::write(
+        &path,
+        zkbackup_verifier::snarkjs::verification_key_json(vk).to_string(),
+    )
+    .expect("write vk");
     run_build(&["--snarkjs-verifier", path.to_str().unwrap()])
 }

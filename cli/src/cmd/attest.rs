@@ -54,8 +54,9 @@ pub fn attestation(bundle: &Bundle) -> anyhow::Result<Attestation> {
 pub fn run(args: AttestArgs) -> anyhow::Result<()> {
     let gate: alloy_primitives::Address = args
         .gate
-        .parse()
-        .map_err(|e| bad_input(format!("--gate {}: not an address ({e})", args.gate)))?;
+        .parse::<alloy_primitives::Address>()
+        .input_error()
+        .with_context(|| format!("--gate {}: not an address", args.gate))?;
     let bundle = read_bundle(&args.bundle).input_error()?;
     let key_text = std::fs::read_to_string(&args.private_key_file)
         .with_context(|| format!("reading {}", args.private_key_file.display()))

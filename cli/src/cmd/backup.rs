@@ -26,7 +26,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 256;
 pub struct BackupArgs {
     #[command(flatten)]
     records: RecordsInput,
-    /// Key file written by `zkbackup keygen`.
+    /// The escrow key file written by `zkbackup keygen` (not the proving keys directory).
     #[arg(long, value_name = "KEY")]
     key: PathBuf,
     /// Backup file to create; must not exist.

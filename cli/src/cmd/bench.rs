@@ -14,7 +14,7 @@ use std::time::Instant;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::Fr;
-use zkbackup_prover::Keys;
+use zkbackup_prover::ProvingKeys;
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
 /// Measure the prover (ours and stock arkworks, alternating on the same circuit, keys and
@@ -113,7 +113,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     for &chunk_size in &sizes {
         let shape = ChunkShape::new(args.arity, chunk_size).input_error()?;
         let bar = progress::spinner(&format!("setup {chunk_size}"));
-        let keys = Keys::generate(shape, &mut OsRng).context("setup")?;
+        let keys = ProvingKeys::generate(shape, &mut OsRng).context("setup")?;
         let constraints = keys.meta.constraints;
         let vk = keys.vk().clone();
         let prover = keys.prover()?;

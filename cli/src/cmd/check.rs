@@ -33,7 +33,8 @@ pub struct CheckArgs {
     /// Backup file.
     #[arg(value_name = "BACKUP")]
     backup: PathBuf,
-    /// Also decrypt with this key file and re-root the records against R.
+    /// Also decrypt with this escrow key file (from `zkbackup keygen`) and re-root the
+    /// records against R.
     #[arg(long, value_name = "KEY")]
     key: Option<PathBuf>,
     /// Print one JSON object on stdout instead of a line per step.

@@ -2,7 +2,7 @@
 //! in-process EVM (revm), backup, setup, parallel proving, off-chain and on-chain
 //! verification, a vault withdrawal gated on freshness, and a restore.
 
-use crate::error::bad_input;
+use crate::error::{bad_input, InputResultExt};
 use crate::progress;
 use alloy_primitives::U256;
 use anyhow::{anyhow, Context};
@@ -20,7 +20,7 @@ use zkbackup_core::EscrowKey;
 use zkbackup_core::Fr;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::{RecordFormat, Records};
-use zkbackup_prover::{Keys, ProveJob};
+use zkbackup_prover::{ProveJob, ProvingKeys};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 /// Run the whole path on generated data and an in-process EVM, and print a report with a
@@ -116,8 +116,7 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> anyhow::Result<()> {
 
 /// Runs `zkbackup demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let shape =
-        ChunkShape::new(args.arity, args.chunk_size).map_err(|e| bad_input(e.to_string()))?;
+    let shape = ChunkShape::new(args.arity, args.chunk_size).input_error()?;
     if args.records == 0 {
         return Err(bad_input("--records must be at least 1"));
     }
@@ -219,7 +218,7 @@ fn demo(
     let key = EscrowKey::generate();
     let keys = report.step("setup (single party)", || {
         eprintln!("  {}", crate::cmd::setup::SINGLE_PARTY_WARNING);
-        let mut keys = Keys::generate(shape, &mut OsRng)?;
+        let mut keys = ProvingKeys::generate(shape, &mut OsRng)?;
         keys.write(&dir.join("keys"))?;
         let detail = format!(
             "{} constraints/chunk, {:.0}/record",

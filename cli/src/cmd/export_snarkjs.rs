@@ -21,7 +21,8 @@ pub struct ExportSnarkjsArgs {
     /// The proof bundle.
     #[arg(long, value_name = "BUNDLE")]
     bundle: PathBuf,
-    /// The verifying key: vk.bin, or the key directory holding it.
+    /// The verifying key: vk.bin, or the proving keys directory (from `zkbackup setup`)
+    /// holding it.
     #[arg(long, value_name = "VK")]
     vk: PathBuf,
     /// Output directory: created; if it exists it must be empty.

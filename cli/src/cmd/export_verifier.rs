@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// single and batch verification.
 #[derive(Clone, Debug, Args)]
 pub struct ExportVerifierArgs {
-    /// The verifying key: vk.bin, or the key directory holding it.
+    /// The verifying key: vk.bin, or the proving keys directory (from `zkbackup setup`)
+    /// holding it.
     #[arg(long, value_name = "VK")]
     vk: PathBuf,
     /// The Solidity file to write; must not exist (its directory must).

@@ -17,7 +17,7 @@ use zkbackup_formats::KeyFile;
 /// never overwritten.
 #[derive(Clone, Debug, Args)]
 pub struct KeygenArgs {
-    /// Key file to create; must not exist.
+    /// Escrow key file to create; must not exist.
     #[arg(long, value_name = "KEY")]
     out: PathBuf,
     /// Print one JSON object on stdout (`{"key_file": …, "commitment": "0x…"}`) instead of

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use zkbackup_core::field;
 use zkbackup_formats::backup::Backup;
 use zkbackup_prover::run::OutputLock;
-use zkbackup_prover::{checkpoint_dir, Keys, ProveJob, RunError};
+use zkbackup_prover::{checkpoint_dir, ProveJob, ProvingKeys, RunError};
 
 /// Prove that a backup file encrypts the records of its state root under the escrowed key:
 /// one Groth16 proof per chunk, written as a JSON bundle (docs/BUNDLE.md).
@@ -98,7 +98,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     };
     let backup = Backup::read(&args.backup).input_error()?;
     let key = read_escrow_key(&args.key)?;
-    let keys = Keys::read(&args.keys_dir).input_error()?;
+    let keys = ProvingKeys::read(&args.keys_dir).input_error()?;
     let h = backup.header();
     if (keys.meta.arity, keys.meta.chunk_size) != (h.arity, h.chunk_size) {
         return Err(bad_input(format!(
@@ -149,7 +149,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
                 total - done
             )
         }
-        Err(e @ RunError::Mismatch(_)) => return Err(e).input_error(),
+        Err(e @ (RunError::Mismatch(_) | RunError::Witness { .. })) => return Err(e).input_error(),
         Err(e) => {
             return Err(e).with_context(|| {
                 format!(

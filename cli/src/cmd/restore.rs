@@ -27,7 +27,7 @@ pub struct RestoreArgs {
     /// Backup file.
     #[arg(value_name = "BACKUP")]
     backup: PathBuf,
-    /// Key file the backup was made with.
+    /// The escrow key file the backup was made with (from `zkbackup keygen`).
     #[arg(long, value_name = "KEY")]
     key: PathBuf,
     /// Records file to create (must not exist; its directory must), or `-` for stdout.
@@ -78,7 +78,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let expect_root = args
         .expect_root
         .as_deref()
-        .map(|s| field::parse(s).map_err(|e| bad_input(format!("--expect-root: {e}"))))
+        .map(|s| field::parse(s).input_error().context("--expect-root"))
         .transpose()?;
     let destination = if args.out.as_os_str() == "-" {
         Destination::Stdout

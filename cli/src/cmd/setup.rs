@@ -10,7 +10,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use zkbackup_core::chunk::ChunkShape;
-use zkbackup_prover::Keys;
+use zkbackup_prover::ProvingKeys;
 
 /// Generate the proving and verifying keys of the chunk circuit for one arity and chunk
 /// size, with randomness from the operating system.
@@ -26,8 +26,9 @@ pub struct SetupArgs {
     /// Records per chunk, a power of two (must match the backup's).
     #[arg(long, value_name = "N", default_value_t = crate::cmd::backup::DEFAULT_CHUNK_SIZE)]
     chunk_size: usize,
-    /// Directory for the keys (created; refused if it already holds keys).
-    #[arg(long, value_name = "DIR")]
+    /// The proving keys directory to write (created; refused if it already holds keys): what
+    /// `prove --keys-dir` and `verify --vk` read.
+    #[arg(long, value_name = "DIR", visible_alias = "keys-dir")]
     out: PathBuf,
     #[command(flatten)]
     memory: MemoryCheck,
@@ -58,7 +59,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     eprintln!("{SINGLE_PARTY_WARNING}");
     let spinner = progress::spinner("setup");
     let start = std::time::Instant::now();
-    let mut keys = Keys::generate(shape, &mut OsRng).context("running the setup")?;
+    let mut keys = ProvingKeys::generate(shape, &mut OsRng).context("running the setup")?;
     keys.write(&args.out).context("writing the keys")?;
     zkbackup_verifier::snarkjs::write_verification_key(&args.out, keys.vk())
         .context("writing verification_key.json")?;

@@ -30,8 +30,8 @@ pub struct VerifyArgs {
     /// The proof bundle (from `zkbackup prove`).
     #[arg(long, value_name = "BUNDLE")]
     bundle: PathBuf,
-    /// The verifying key: vk.bin, snarkjs's verification_key.json, or the key directory
-    /// (whose keys.json also gives the key's shape).
+    /// The verifying key: vk.bin, snarkjs's verification_key.json, or the proving keys
+    /// directory from `zkbackup setup` (whose keys.json also gives the key's shape).
     #[arg(long, value_name = "VK")]
     vk: PathBuf,
     /// The backup file the bundle proves. Without it, C is checked only against the proofs,
@@ -131,8 +131,9 @@ struct Trusted {
 }
 
 fn parse_address(flag: &str, text: &str) -> anyhow::Result<Address> {
-    text.parse()
-        .map_err(|e| bad_input(format!("{flag} {text}: not an address ({e})")))
+    text.parse::<Address>()
+        .input_error()
+        .with_context(|| format!("{flag} {text}: not an address"))
 }
 
 fn parse_field(flag: &str, text: &str) -> anyhow::Result<Fr> {

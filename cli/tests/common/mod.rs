@@ -43,45 +43,109 @@ pub fn fails(args: &[&str], code: i32) -> String {
     text(&out.stderr)
 }
 
-/// `zkbackup backup --records RECORDS --key KEY --out OUT --chunk-size N`, asserting success.
-pub fn backup(records: &Path, key: &Path, out: &Path, chunk_size: impl std::fmt::Display) {
-    ok(&[
-        "backup",
-        "--records",
-        s(records),
-        "--key",
-        s(key),
-        "--out",
-        s(out),
-        "--chunk-size",
-        &chunk_size.to_string(),
-    ]);
+/// A `zkbackup` command line, built flag by flag: the argument lists the tests share
+/// ([`backup_cmd`], [`setup_cmd`], [`prove_cmd`], [`verify_cmd`]) are written once here.
+#[derive(Clone, Debug)]
+pub struct Cmd(Vec<String>);
+
+impl Cmd {
+    /// `zkbackup VERB`.
+    pub fn new(verb: &str) -> Self {
+        Self(vec![verb.to_string()])
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: impl ToString) -> Self {
+        self.0.push(arg.to_string());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.0.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Appends `NAME VALUE`.
+    pub fn flag(self, name: &str, value: impl ToString) -> Self {
+        self.arg(name).arg(value)
+    }
+
+    /// Appends `NAME PATH`.
+    pub fn path(self, name: &str, path: &Path) -> Self {
+        self.flag(name, s(path))
+    }
+
+    /// `--root ROOT --size SIZE --key-commitment K`: what `verify` trusts.
+    pub fn trusted(self, root: &str, size: impl ToString, key_commitment: &str) -> Self {
+        self.flag("--root", root)
+            .flag("--size", size)
+            .flag("--key-commitment", key_commitment)
+    }
+
+    /// The arguments.
+    pub fn to_vec(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
+
+    /// Runs it.
+    pub fn run(&self) -> Output {
+        zkbackup(&self.to_vec())
+    }
+
+    /// Runs it and asserts success; returns stdout.
+    pub fn ok(&self) -> String {
+        ok(&self.to_vec())
+    }
+
+    /// Runs it and asserts failure with `code`; returns stderr.
+    pub fn fails(&self, code: i32) -> String {
+        fails(&self.to_vec(), code)
+    }
 }
 
-/// `zkbackup setup --arity A --chunk-size N --out DIR`, asserting success.
-pub fn setup(arity: impl std::fmt::Display, chunk_size: impl std::fmt::Display, out: &Path) {
-    ok(&[
-        "setup",
-        "--arity",
-        &arity.to_string(),
-        "--chunk-size",
-        &chunk_size.to_string(),
-        "--out",
-        s(out),
-    ]);
+/// `zkbackup backup --records RECORDS --key KEY --out OUT --chunk-size N`.
+pub fn backup_cmd(records: &Path, key: &Path, out: &Path, chunk_size: impl ToString) -> Cmd {
+    Cmd::new("backup")
+        .path("--records", records)
+        .path("--key", key)
+        .path("--out", out)
+        .flag("--chunk-size", chunk_size)
 }
 
-/// `zkbackup prove --backup BACKUP --key KEY --keys-dir KEYS --out OUT`, asserting success.
+/// `zkbackup setup --arity A --chunk-size N --out DIR`.
+pub fn setup_cmd(arity: impl ToString, chunk_size: impl ToString, out: &Path) -> Cmd {
+    Cmd::new("setup")
+        .flag("--arity", arity)
+        .flag("--chunk-size", chunk_size)
+        .path("--out", out)
+}
+
+/// `zkbackup prove --backup BACKUP --key KEY --keys-dir KEYS --out OUT`.
+pub fn prove_cmd(backup: &Path, key: &Path, keys_dir: &Path, out: &Path) -> Cmd {
+    Cmd::new("prove")
+        .path("--backup", backup)
+        .path("--key", key)
+        .path("--keys-dir", keys_dir)
+        .path("--out", out)
+}
+
+/// `zkbackup verify --bundle BUNDLE --vk VK` (add [`Cmd::trusted`], `--backup`, ...).
+pub fn verify_cmd(bundle: &Path, vk: &Path) -> Cmd {
+    Cmd::new("verify").path("--bundle", bundle).path("--vk", vk)
+}
+
+/// [`backup_cmd`], asserting success.
+pub fn backup(records: &Path, key: &Path, out: &Path, chunk_size: impl ToString) {
+    backup_cmd(records, key, out, chunk_size).ok();
+}
+
+/// [`setup_cmd`], asserting success.
+pub fn setup(arity: impl ToString, chunk_size: impl ToString, out: &Path) {
+    setup_cmd(arity, chunk_size, out).ok();
+}
+
+/// [`prove_cmd`], asserting success.
 pub fn prove(backup: &Path, key: &Path, keys_dir: &Path, out: &Path) {
-    ok(&[
-        "prove",
-        "--backup",
-        s(backup),
-        "--key",
-        s(key),
-        "--keys-dir",
-        s(keys_dir),
-        "--out",
-        s(out),
-    ]);
+    prove_cmd(backup, key, keys_dir, out).ok();
 }
