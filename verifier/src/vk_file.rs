@@ -24,7 +24,7 @@ use crate::bundle::circuit_id;
 use crate::keys::{verifying_key_from_bytes, KeyError};
 use crate::snarkjs::{parse_verification_key, SnarkjsError};
 use ark_bn254::Bn254;
-use ark_groth16::VerifyingKey;
+use crate::groth16::VerifyingKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use zkbackup_core::chunk::{ChunkError, ChunkShape};
