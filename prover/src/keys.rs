@@ -115,7 +115,7 @@ impl Keys {
                 arity: shape.arity,
                 chunk_size: shape.chunk_size,
                 constraints,
-                circuit_id: circuit_id(&vk),
+                circuit_id: circuit_id(&(&vk).into()),
                 proving_key_sha256: String::new(),
             },
             pk,
@@ -156,7 +156,7 @@ impl Keys {
         write_file(&dir.join(PK_FILE), &pk_bytes)?;
         write_file(
             &dir.join(VK_FILE),
-            &zkbackup_verifier::keys::verifying_key_to_bytes(&self.pk.vk),
+            &zkbackup_verifier::keys::verifying_key_to_bytes(&(&self.pk.vk).into()),
         )?;
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
         write_file(&dir.join(META_FILE), &meta)?;
@@ -192,7 +192,7 @@ impl Keys {
         // The hash above vouches for the bytes, so the slow curve checks are skipped.
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..])
             .map_err(|e| invalid(&pk_path, format!("not a proving key: {e}")))?;
-        if circuit_id(&pk.vk) != meta.circuit_id {
+        if circuit_id(&(&pk.vk).into()) != meta.circuit_id {
             return Err(invalid(
                 &pk_path,
                 "its verifying key does not match the circuit id in keys.json",

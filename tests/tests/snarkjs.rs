@@ -6,14 +6,14 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::{AdditiveGroup, Field, UniformRand};
-use ark_groth16::{Groth16, Proof, ProvingKey};
+use ark_groth16::{Groth16, ProvingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use rand::{rngs::StdRng, SeedableRng};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zkbackup_verifier::snarkjs::{export_bundle, public_json, verification_key_json};
-use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, ChunkPublic, BUNDLE_VERSION};
+use zkbackup_verifier::{circuit_id, Bundle, ChunkProof, ChunkPublic, Proof, BUNDLE_VERSION};
 
 /// Knows the square of each public input (so every input is bound by the proof).
 struct Toy(Vec<Fr>);
@@ -66,7 +66,9 @@ fn snarkjs_verify(vk: &Path, public: &Path, proof: &Path) -> (bool, String) {
 }
 
 fn prove(pk: &ProvingKey<Bn254>, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
-    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), pk, rng).unwrap()
+    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), pk, rng)
+        .unwrap()
+        .into()
 }
 
 /// A two-chunk bundle made with the toy circuit, exported into a temporary directory.
@@ -97,7 +99,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
         .collect::<Vec<_>>();
     let bundle = Bundle {
         version: BUNDLE_VERSION,
-        circuit_id: circuit_id(&pk.vk),
+        circuit_id: circuit_id(&(&pk.vk).into()),
         chain_id: None,
         contract: None,
         block: None,
@@ -110,7 +112,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
         chunks,
     };
     let dir = tempfile::tempdir().unwrap();
-    let written = export_bundle(&bundle, &pk.vk, dir.path()).unwrap();
+    let written = export_bundle(&bundle, &(&pk.vk).into(), dir.path()).unwrap();
     assert_eq!(written.len(), 5, "{written:?}");
     (dir, bundle, pk)
 }
@@ -156,7 +158,7 @@ fn exported_json_has_snarkjs_shape() {
         &std::fs::read_to_string(dir.path().join("verification_key.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(vk, verification_key_json(&pk.vk));
+    assert_eq!(vk, verification_key_json(&(&pk.vk).into()));
     assert_eq!(vk["protocol"], "groth16");
     assert_eq!(vk["curve"], "bn128");
     assert_eq!(vk["nPublic"], 5);

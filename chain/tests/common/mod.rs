@@ -5,7 +5,7 @@
 
 use alloy_primitives::U256;
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, fields::FieldVar};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_snark::SNARK;
@@ -17,7 +17,7 @@ use zkbackup_chain::artifact::Artifact;
 use zkbackup_chain::{gate_inputs, Attestation};
 use zkbackup_core::chunk::ChunkPublic;
 use zkbackup_core::{lean_imt, poseidon};
-use zkbackup_verifier::ChunkProof;
+use zkbackup_verifier::{ChunkProof, Proof};
 
 /// 5 public inputs x, witnesses s = sum x, t = s^2.
 #[derive(Clone)]
@@ -76,11 +76,12 @@ pub fn other_keys() -> Keys {
     Keys { pk, vk }
 }
 
+/// A proof of `inputs` under `pk`, as the bundle and the chain code hold it.
 pub fn prove_with(pk: &ProvingKey<Bn254>, inputs: [Fr; 5], seed: u64) -> Proof<Bn254> {
     let mut rng = StdRng::seed_from_u64(seed);
     let proof = Groth16::<Bn254>::prove(pk, Toy { inputs }, &mut rng).expect("prove");
     assert!(Groth16::<Bn254>::verify(&pk.vk, &inputs, &proof).expect("verify"));
-    proof
+    proof.into()
 }
 
 pub fn prove(inputs: [Fr; 5], seed: u64) -> Proof<Bn254> {
