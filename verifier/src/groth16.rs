@@ -40,6 +40,30 @@ pub struct VerifyingKey<E: Pairing> {
     pub gamma_abc_g1: Vec<E::G1Affine>,
 }
 
+impl<E: Pairing> Default for Proof<E> {
+    /// Every point the identity (ark-groth16's default).
+    fn default() -> Self {
+        Self {
+            a: E::G1Affine::default(),
+            b: E::G2Affine::default(),
+            c: E::G1Affine::default(),
+        }
+    }
+}
+
+impl<E: Pairing> Default for VerifyingKey<E> {
+    /// Every point the identity, no `IC` points (ark-groth16's default).
+    fn default() -> Self {
+        Self {
+            alpha_g1: E::G1Affine::default(),
+            beta_g2: E::G2Affine::default(),
+            gamma_g2: E::G2Affine::default(),
+            delta_g2: E::G2Affine::default(),
+            gamma_abc_g1: Vec::new(),
+        }
+    }
+}
+
 /// A verifying key with its pairing-side values precomputed (ark-groth16's layout).
 #[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct PreparedVerifyingKey<E: Pairing> {

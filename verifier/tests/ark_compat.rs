@@ -63,7 +63,10 @@ fn proof_bytes_and_prepared_key_are_ark_groth16s() {
     let pvk = prepare_verifying_key(&keys.vk);
     let ark_pvk = ark_groth16::prepare_verifying_key(&keys.pk.vk);
     assert_eq!(bytes(&pvk, false), bytes(&ark_pvk, false));
-    assert_eq!(ark_groth16::PreparedVerifyingKey::from(pvk.clone()), ark_pvk);
+    assert_eq!(
+        ark_groth16::PreparedVerifyingKey::from(pvk.clone()),
+        ark_pvk
+    );
 
     // The same verdicts as ark-groth16's verifier, on a valid proof and on wrong inputs.
     assert_eq!(verify_chunk(&pvk, &inputs, &ours), Ok(()));

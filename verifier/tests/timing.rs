@@ -51,10 +51,8 @@ fn batch_is_five_times_faster_per_proof_at_64() {
         .collect();
 
     let ark_pvk = ark_groth16::prepare_verifying_key(&f.pk.pk.vk);
-    let ark_items: Vec<([Fr; 5], ark_groth16::Proof<Bn254>)> = items
-        .iter()
-        .map(|(x, p)| (*x, p.clone().into()))
-        .collect();
+    let ark_items: Vec<([Fr; 5], ark_groth16::Proof<Bn254>)> =
+        items.iter().map(|(x, p)| (*x, p.clone().into())).collect();
     let stock = time(|| {
         for (x, p) in &ark_items {
             assert!(Groth16::<Bn254>::verify_proof(&ark_pvk, p, x).unwrap());

@@ -10,8 +10,8 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::{
-    circuit_id, verify_bundle_with_rng, Proof, VerifyingKey, BackupChunk, BackupSummary, Bundle, ChunkProof,
-    ChunkPublic, ChunkShape, Expected, Summary, VerifyError, BUNDLE_VERSION,
+    circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof,
+    ChunkPublic, ChunkShape, Expected, Proof, Summary, VerifyError, VerifyingKey, BUNDLE_VERSION,
 };
 
 /// Knows the square of each public input: every input appears in a constraint, so the proof
