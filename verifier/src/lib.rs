@@ -14,7 +14,7 @@
 //! - [`batch`]: [`batch_verify`], one multi-Miller loop for many proofs;
 //! - [`verify`]: [`verify_bundle`] and its checks, [`Expected`], [`Summary`],
 //!   [`BackupSummary`];
-//! - [`error`]: [`VerifyError`];
+//! - [`error`]: why verification failed, [`VerifyError`];
 //! - [`bundle`]: the JSON proof bundle, strict parsing and rendering, [`circuit_id`];
 //! - [`keys`]: verifying keys as bytes (`vk.bin`);
 //! - [`snarkjs`]: `verification_key.json` (export and import), `proof_<i>.json`,

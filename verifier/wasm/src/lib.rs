@@ -116,11 +116,14 @@ pub extern "C" fn alloc(len: usize) -> *mut u8 {
 
 /// Verifies the request in the buffer `ptr` (from [`alloc`], `len` bytes) and frees it.
 /// Returns 0 or a [`Failure`] code; the report is at [`message_ptr`].
-#[allow(unsafe_code)]
+///
+/// # Safety
+/// `ptr` must come from `alloc(len)` with this `len`, and be handed to `verify` once.
+#[allow(unsafe_code)] // `no_mangle`, and taking back the buffer `alloc` leaked.
 #[no_mangle]
-pub extern "C" fn verify(ptr: *mut u8, len: usize) -> u32 {
+pub unsafe extern "C" fn verify(ptr: *mut u8, len: usize) -> u32 {
     // SAFETY: `ptr` and `len` are a buffer from `alloc(len)` (a `Vec<u8>` of length and
-    // capacity `len`, leaked), handed back once, as the interface requires of the host.
+    // capacity `len`, leaked), handed back once, as the caller guarantees.
     let request = unsafe { Vec::from_raw_parts(ptr, len, len) };
     let (code, message) = match verify_request(&request) {
         Ok(summary) => (0, summary),
