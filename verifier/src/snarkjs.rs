@@ -43,7 +43,7 @@ pub enum SnarkjsError {
         source: std::io::Error,
     },
     /// A file cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,

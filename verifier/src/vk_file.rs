@@ -78,7 +78,7 @@ pub enum VkFileError {
     #[error(transparent)]
     Snarkjs(#[from] SnarkjsError),
     /// `keys.json` cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     ReadMeta {
         /// The file.
         path: PathBuf,
