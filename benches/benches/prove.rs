@@ -50,16 +50,19 @@ fn bench(c: &mut Criterion) {
 
     let (public, proof) = prover.prove(witness, &mut OsRng).unwrap();
     let inputs = public.to_inputs();
-    let pvk = prepare_verifying_key(&vk);
+    let pvk = prepare_verifying_key(&(&vk).into());
+    let proof_checked: zkbackup_verifier::Proof<Bn254> = (&proof).into();
     let mut group = c.benchmark_group("verify");
     group.bench_function("single", |b| {
-        b.iter(|| verify_chunk(&pvk, &inputs, &proof).unwrap())
+        b.iter(|| verify_chunk(&pvk, &inputs, &proof_checked).unwrap())
     });
     let items: Vec<_> = (0..64)
         .map(|_| {
             (
                 inputs.to_vec(),
-                Groth16::<Bn254>::rerandomize_proof(&vk, &proof, &mut OsRng),
+                zkbackup_verifier::Proof::from(Groth16::<Bn254>::rerandomize_proof(
+                    &vk, &proof, &mut OsRng,
+                )),
             )
         })
         .collect();

@@ -28,7 +28,8 @@ use alloy_sol_types::{sol, SolError, SolInterface};
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
-use ark_groth16::{Proof, VerifyingKey};
+use ark_groth16::VerifyingKey;
+use zkbackup_verifier::Proof;
 
 // `ignore_unlinked`: the bytecode of contracts linked against `PoseidonT3` has `__$…$__`
 // placeholders; only the ABI is read from it (linking is `crate::artifact`'s job). For the two

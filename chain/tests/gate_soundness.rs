@@ -65,7 +65,7 @@ fn prove_chunk(records: &[[Fr; ARITY]], nonce: u128) -> ChunkProof {
     ChunkProof {
         index,
         public_inputs: public,
-        proof,
+        proof: proof.into(),
     }
 }
 

@@ -56,7 +56,10 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
     let chain = RpcChain::connect(&node.url)
         .unwrap()
         .with_key(parse_private_key(zkbackup_tests::LOCAL_NODE_KEY).unwrap());
-    let vk = zkbackup_verifier::read_verifying_key(&p("keys").join("vk.bin")).unwrap();
+    let vk: ark_groth16::VerifyingKey<_> =
+        zkbackup_verifier::read_verifying_key(&p("keys").join("vk.bin"))
+            .unwrap()
+            .into();
     let backup = Backup::read(&p("b.zkb")).unwrap();
     let config = GateConfig {
         key_commitment: backup.key_commitment(),

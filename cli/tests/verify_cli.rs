@@ -292,7 +292,10 @@ fn root_size_and_key_commitment_read_from_the_chain() {
     let chain = RpcChain::connect(&node.url)
         .unwrap()
         .with_key(parse_private_key(zkbackup_tests::LOCAL_NODE_KEY).unwrap());
-    let vk = zkbackup_verifier::read_verifying_key(&h.keys.join("vk.bin")).unwrap();
+    let vk: ark_groth16::VerifyingKey<_> =
+        zkbackup_verifier::read_verifying_key(&h.keys.join("vk.bin"))
+            .unwrap()
+            .into();
     let config = GateConfig {
         key_commitment: field::parse(&h.k).unwrap(),
         chunk_size: 2,

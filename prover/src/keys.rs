@@ -143,7 +143,7 @@ impl ProvingKeys {
                 arity: shape.arity,
                 chunk_size: shape.chunk_size,
                 constraints,
-                circuit_id: circuit_id(&vk),
+                circuit_id: circuit_id(&(&vk).into()),
                 proving_key_sha256: String::new(),
             },
             pk,
@@ -184,7 +184,7 @@ impl ProvingKeys {
         write_file(&dir.join(PK_FILE), &pk_bytes)?;
         write_file(
             &dir.join(VK_FILE),
-            &zkbackup_verifier::keys::verifying_key_to_bytes(&self.pk.vk),
+            &zkbackup_verifier::keys::verifying_key_to_bytes(&(&self.pk.vk).into()),
         )?;
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
         write_file(&dir.join(META_FILE), &meta)?;
@@ -229,7 +229,7 @@ impl ProvingKeys {
                 source,
             },
         )?;
-        if circuit_id(&pk.vk) != meta.circuit_id {
+        if circuit_id(&(&pk.vk).into()) != meta.circuit_id {
             return Err(invalid(
                 &pk_path,
                 "its verifying key does not match the circuit id in keys.json",

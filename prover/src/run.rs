@@ -16,7 +16,6 @@
 
 use crate::prove::{ChunkProver, ProveError};
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{prepare_verifying_key, Groth16};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
@@ -30,6 +29,7 @@ use zkbackup_formats::records::Records;
 use zkbackup_verifier::bundle::{
     circuit_id, write_bundle, Bundle, BundleError, ChunkProof, BUNDLE_VERSION,
 };
+use zkbackup_verifier::{prepare_verifying_key, verify_chunk, VerifyingKey};
 
 /// Why a proving run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -317,7 +317,7 @@ impl ProveJob<'_> {
             });
         }
         let shape = self.check()?;
-        let vk = self.prover.proving_key().vk.clone();
+        let vk: VerifyingKey<Bn254> = self.prover.proving_key().vk.clone().into();
         let pvk = prepare_verifying_key(&vk);
         let id = RunId {
             circuit_id: circuit_id(&vk),
@@ -356,12 +356,7 @@ impl ProveJob<'_> {
                 let ok = entry.index == j
                     && entry.public_inputs.chunk_commitment == chunk.commitment
                     && entry.public_inputs.nonce == Fr::from(chunk.nonce)
-                    && Groth16::<Bn254>::verify_proof(
-                        &pvk,
-                        &entry.proof,
-                        &entry.public_inputs.to_inputs(),
-                    )
-                    .unwrap_or(false);
+                    && verify_chunk(&pvk, &entry.public_inputs.to_inputs(), &entry.proof).is_ok();
                 ok.then_some(entry)
             })
             .collect();
@@ -404,7 +399,7 @@ impl ProveJob<'_> {
             let entry = ChunkProof {
                 index: j,
                 public_inputs: public,
-                proof,
+                proof: proof.into(),
             };
             let path = dir.join(format!("chunk_{j}.json"));
             write_bundle(&path, &header(vec![entry.clone()]))?;

@@ -19,7 +19,8 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
         .unwrap()
         .prover()
         .unwrap();
-    let vk = prover.proving_key().vk.clone();
+    let vk: zkbackup_verifier::VerifyingKey<ark_bn254::Bn254> =
+        prover.proving_key().vk.clone().into();
     let records = Records::new(2, (0..10u64).map(Fr::from).collect()).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
     let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();

@@ -61,7 +61,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
                 nonce: Fr::from((7u128 << 32) | u128::from(j)),
                 count: Fr::from(4 - 2 * j),
             };
-            let proof = toy::prove(&pk, &public_inputs.to_inputs(), &mut rng);
+            let proof = toy::prove(&pk, &public_inputs.to_inputs(), &mut rng).into();
             ChunkProof {
                 index: j as usize,
                 public_inputs,
@@ -71,7 +71,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
         .collect::<Vec<_>>();
     let bundle = Bundle {
         version: BUNDLE_VERSION,
-        circuit_id: circuit_id(&pk.vk),
+        circuit_id: circuit_id(&(&pk.vk).into()),
         chain_id: None,
         contract: None,
         block: None,
@@ -84,7 +84,7 @@ fn exported() -> (tempfile::TempDir, Bundle, ProvingKey<Bn254>) {
         chunks,
     };
     let dir = tempfile::tempdir().unwrap();
-    let written = export_bundle(&bundle, &pk.vk, dir.path()).unwrap();
+    let written = export_bundle(&bundle, &(&pk.vk).into(), dir.path()).unwrap();
     assert_eq!(written.len(), 5, "{written:?}");
     (dir, bundle, pk)
 }
@@ -130,7 +130,7 @@ fn exported_json_has_snarkjs_shape() {
         &std::fs::read_to_string(dir.path().join("verification_key.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(vk, verification_key_json(&pk.vk));
+    assert_eq!(vk, verification_key_json(&(&pk.vk).into()));
     assert_eq!(vk["protocol"], "groth16");
     assert_eq!(vk["curve"], "bn128");
     assert_eq!(vk["nPublic"], 5);

@@ -11,9 +11,9 @@
 //!
 //! checked as one multi-Miller loop over `n + 3` pairs and one final exponentiation, where
 //! a single proof needs a 3-pair Miller loop and a final exponentiation of its own. The `n`
-//! proof pairs are split into one group per thread, each group preparing its `B_i` and
-//! running arkworks' Miller loop; the groups' values and the 3 key pairs' are multiplied
-//! before the single final exponentiation.
+//! proof pairs are split into one group per thread (one group without the `parallel`
+//! feature), each group preparing its `B_i` and running arkworks' Miller loop; the groups'
+//! values and the 3 key pairs' are multiplied before the single final exponentiation.
 //! `Σ r_i·IC(x_i)` is one MSM over the `IC_j` with scalars `(Σ r_i, Σ r_i·x_i1, …)`, so the
 //! public inputs cost field multiplications only.
 //!
@@ -25,15 +25,37 @@
 //! probability at most `1 / (2^128 − 1)`. The `r_i` must be unpredictable to the prover: the
 //! operating system's generator in production, a seeded one only in tests.
 
-use crate::verify::{check_points, expected_inputs, verify_one, VerifyError};
+use crate::error::VerifyError;
+use crate::groth16::{PreparedVerifyingKey, Proof};
+use crate::single::{check_points, expected_inputs, verify_one};
 use ark_bn254::{Bn254, Fq12, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{One, Zero};
-use ark_groth16::{PreparedVerifyingKey, Proof};
 use ark_std::rand::{CryptoRng, RngCore};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use std::borrow::Borrow;
+
+/// `items.par_iter()` with the `parallel` feature, `items.iter()` without.
+macro_rules! maybe_par_iter {
+    ($items:expr) => {{
+        #[cfg(feature = "parallel")]
+        let iter = $items.par_iter();
+        #[cfg(not(feature = "parallel"))]
+        let iter = $items.iter();
+        iter
+    }};
+}
+
+/// Threads the proof pairs are split over: rayon's pool, or one without `parallel`.
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    let threads = rayon::current_num_threads().max(1);
+    #[cfg(not(feature = "parallel"))]
+    let threads = 1;
+    threads
+}
 
 /// A nonzero uniformly random 128-bit scalar.
 fn random_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> u128 {
@@ -75,8 +97,7 @@ where
             got: inputs.as_ref().len(),
         });
     }
-    let checked: Vec<Result<(), VerifyError>> = items
-        .par_iter()
+    let checked: Vec<Result<(), VerifyError>> = maybe_par_iter!(items)
         .enumerate()
         .map(|(i, (_, proof))| check_points(proof.borrow(), Some(i)))
         .collect();
@@ -108,10 +129,12 @@ where
     // Π e(r_i·A_i, B_i): one group of pairs per thread, so that the B_i are prepared (their
     // line coefficients computed) in parallel. (A Miller loop of our own computing the lines
     // on the fly saved only 7–9% of a 16–64 proof batch: benches/README.md.)
-    let per_group = items.len().div_ceil(rayon::current_num_threads().max(1));
-    let proofs_part: Fq12 = items
-        .par_chunks(per_group)
-        .zip(rs.par_chunks(per_group))
+    let per_group = items.len().div_ceil(threads());
+    #[cfg(feature = "parallel")]
+    let groups = items.par_chunks(per_group).zip(rs.par_chunks(per_group));
+    #[cfg(not(feature = "parallel"))]
+    let groups = items.chunks(per_group).zip(rs.chunks(per_group));
+    let proofs_part: Fq12 = groups
         .map(|(group, rs)| {
             let ra: Vec<G1Projective> = group
                 .iter()
@@ -140,8 +163,7 @@ where
     }
 
     // Name the culprit: each proof on its own.
-    let single: Vec<Result<(), VerifyError>> = items
-        .par_iter()
+    let single: Vec<Result<(), VerifyError>> = maybe_par_iter!(items)
         .enumerate()
         .map(|(i, (inputs, proof))| verify_one(pvk, inputs.as_ref(), proof.borrow(), Some(i)))
         .collect();

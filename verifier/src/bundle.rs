@@ -8,16 +8,19 @@
 //! [`verify_bundle`](crate::verify_bundle)'s job.
 
 use crate::encoding::{parse_hex, parse_hex_bytes, to_hex, FieldKind, HexProblem, HEX_DIGITS};
+use crate::groth16::{Proof, VerifyingKey};
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::Zero;
-use ark_groth16::{Proof, VerifyingKey};
 use ark_serialize::CanonicalSerialize;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "files")]
+use std::path::Path;
+use std::path::PathBuf;
 use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES};
+#[cfg(feature = "files")]
 use zkbackup_formats::fs::write_atomic;
 
 /// The bundle format version this crate reads and writes.
@@ -463,6 +466,7 @@ impl Bundle {
 }
 
 /// Reads and validates the bundle at `path`.
+#[cfg(feature = "files")]
 pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
     let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
         path: path.to_path_buf(),
@@ -472,6 +476,7 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
 }
 
 /// Writes `bundle` to `path` (a temporary file, then a rename: never half-written).
+#[cfg(feature = "files")]
 pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
     write_atomic(path, |w| w.write_all(bundle.to_json().as_bytes())).map_err(|source| {
         BundleError::Write {

@@ -3,10 +3,11 @@
 //! curve, in the prime-order subgroup) and refuses trailing bytes, so a key file has exactly
 //! one form and its [`circuit_id`](crate::circuit_id) is well defined.
 
+use crate::groth16::VerifyingKey;
 use ark_bn254::Bn254;
-use ark_groth16::VerifyingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use std::path::{Path, PathBuf};
+#[cfg(feature = "files")]
 use zkbackup_formats::fs::write_atomic;
 
 /// Why a verifying key cannot be read or written.
@@ -117,6 +118,7 @@ pub fn verifying_key_from_bytes(
 }
 
 /// Reads the verifying key at `path`.
+#[cfg(feature = "files")]
 pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>, KeyError> {
     let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
         path: path.to_path_buf(),
@@ -126,6 +128,7 @@ pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>, KeyError> 
 }
 
 /// Writes `vk` to `path` (a temporary file, then a rename).
+#[cfg(feature = "files")]
 pub fn write_verifying_key(path: &Path, vk: &VerifyingKey<Bn254>) -> Result<(), KeyError> {
     write_atomic(path, |w| w.write_all(&verifying_key_to_bytes(vk))).map_err(|source| {
         KeyError::Write {

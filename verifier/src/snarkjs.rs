@@ -9,15 +9,19 @@
 //! is `e(α, β)` in `Fq12 = Fq6[w]`, `Fq6 = Fq2[v]`, nested as `[[c0.c0, c0.c1, c0.c2],
 //! [c1.c0, c1.c1, c1.c2]]` of `[c0, c1]` pairs; `snarkjs groth16 verify` does not read it.
 
-use crate::bundle::{circuit_id, Bundle};
+use crate::groth16::{Proof, VerifyingKey};
 use ark_bn254::{Bn254, Fq, Fq12, Fq2, Fq6, Fr, G1Affine, G2Affine};
 use ark_ec::{pairing::Pairing, AffineRepr};
 use ark_ff::{BigInt, Field, PrimeField, Zero};
-use ark_groth16::{Proof, VerifyingKey};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use zkbackup_core::chunk::NUM_PUBLIC_INPUTS;
-use zkbackup_formats::fs::write_atomic;
+#[cfg(feature = "files")]
+use {
+    crate::bundle::{circuit_id, Bundle},
+    std::path::Path,
+    zkbackup_formats::fs::write_atomic,
+};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +43,7 @@ pub enum SnarkjsError {
         source: std::io::Error,
     },
     /// A file cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -131,6 +135,7 @@ pub fn public_json(inputs: &[Fr]) -> Value {
     )
 }
 
+#[cfg(feature = "files")]
 fn write_json(path: PathBuf, value: &Value) -> Result<PathBuf, SnarkjsError> {
     let mut text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     text.push('\n');
@@ -144,6 +149,7 @@ fn write_json(path: PathBuf, value: &Value) -> Result<PathBuf, SnarkjsError> {
 }
 
 /// Writes `verification_key.json` for `vk` into `dir`.
+#[cfg(feature = "files")]
 pub fn write_verification_key(
     dir: &Path,
     vk: &VerifyingKey<Bn254>,
@@ -155,6 +161,7 @@ pub fn write_verification_key(
 }
 
 /// Writes `proof_<i>.json` and `public_<i>.json` for chunk `i` into `dir`.
+#[cfg(feature = "files")]
 pub fn write_proof(
     dir: &Path,
     i: usize,
@@ -173,6 +180,7 @@ pub fn write_proof(
 /// # Errors
 /// [`SnarkjsError::CircuitIdMismatch`] if the bundle was not proven for `vk`; I/O errors
 /// naming the file.
+#[cfg(feature = "files")]
 pub fn export_bundle(
     bundle: &Bundle,
     vk: &VerifyingKey<Bn254>,
@@ -447,6 +455,7 @@ pub fn parse_verification_key(text: &str) -> Result<VerifyingKey<Bn254>, VkJsonE
 }
 
 /// Reads snarkjs's `verification_key.json` at `path` (see [`parse_verification_key`]).
+#[cfg(feature = "files")]
 pub fn read_verification_key(path: &Path) -> Result<VerifyingKey<Bn254>, SnarkjsError> {
     let text = std::fs::read_to_string(path).map_err(|source| SnarkjsError::Read {
         path: path.to_path_buf(),

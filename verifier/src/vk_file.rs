@@ -21,10 +21,10 @@
 //! does not depend on the prover: only the four fields below are read, others are ignored.
 
 use crate::bundle::circuit_id;
+use crate::groth16::VerifyingKey;
 use crate::keys::{verifying_key_from_bytes, KeyError};
 use crate::snarkjs::{parse_verification_key, SnarkjsError};
 use ark_bn254::Bn254;
-use ark_groth16::VerifyingKey;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use zkbackup_core::chunk::{ChunkError, ChunkShape};
@@ -78,7 +78,7 @@ pub enum VkFileError {
     #[error(transparent)]
     Snarkjs(#[from] SnarkjsError),
     /// `keys.json` cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     ReadMeta {
         /// The file.
         path: PathBuf,

@@ -8,13 +8,12 @@
 mod common;
 
 use ark_bn254::Bn254;
-use ark_groth16::VerifyingKey;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 use std::sync::OnceLock;
 use zkbackup_verifier::keys::{verifying_key_from_bytes, verifying_key_to_bytes};
-use zkbackup_verifier::{Bundle, KeyError};
+use zkbackup_verifier::{Bundle, KeyError, VerifyingKey};
 
 /// An honest bundle (3 chunks of 4, the last partial) and its verifying key, made once.
 fn sample() -> &'static (String, VerifyingKey<Bn254>) {

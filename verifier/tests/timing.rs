@@ -7,11 +7,11 @@
 mod common;
 
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{prepare_verifying_key, Groth16, Proof};
+use ark_groth16::Groth16;
 use common::fixture;
 use rand::{rngs::StdRng, SeedableRng};
 use std::time::{Duration, Instant};
-use zkbackup_verifier::{batch_verify, verify_chunk};
+use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify_chunk, Proof};
 
 const PROOFS: u64 = 64;
 const RUNS: usize = 9;
@@ -50,9 +50,12 @@ fn batch_is_five_times_faster_per_proof_at_64() {
         .map(|c| (c.public_inputs.to_inputs(), c.proof.clone()))
         .collect();
 
+    let ark_pvk = ark_groth16::prepare_verifying_key(&f.pk.pk.vk);
+    let ark_items: Vec<([Fr; 5], ark_groth16::Proof<Bn254>)> =
+        items.iter().map(|(x, p)| (*x, p.clone().into())).collect();
     let stock = time(|| {
-        for (x, p) in &items {
-            assert!(Groth16::<Bn254>::verify_proof(&pvk, p, x).unwrap());
+        for (x, p) in &ark_items {
+            assert!(Groth16::<Bn254>::verify_proof(&ark_pvk, p, x).unwrap());
         }
     });
     let single = time(|| {

@@ -6,7 +6,7 @@
 
 use alloy_primitives::U256;
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_snark::SNARK;
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,7 +16,7 @@ use zkbackup_chain::{gate_inputs, Attestation};
 use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
 use zkbackup_core::{lean_imt, poseidon};
 use zkbackup_tests::toy;
-use zkbackup_verifier::ChunkProof;
+use zkbackup_verifier::{ChunkProof, Proof};
 
 /// The toy circuit's keys (`zkbackup_tests::toy`).
 pub struct Keys {
@@ -43,11 +43,11 @@ pub fn other_keys() -> Keys {
     Keys::of_seed(8)
 }
 
-/// A toy proof of `inputs` under `pk`, checked to verify.
+/// A proof of `inputs` under `pk`, as the bundle and the chain code hold it.
 pub fn prove_with(pk: &ProvingKey<Bn254>, inputs: [Fr; 5], seed: u64) -> Proof<Bn254> {
     let proof = toy::prove_seeded(pk, &inputs, seed);
     assert!(Groth16::<Bn254>::verify(&pk.vk, &inputs, &proof).expect("verify"));
-    proof
+    proof.into()
 }
 
 pub fn prove(inputs: [Fr; 5], seed: u64) -> Proof<Bn254> {
@@ -185,7 +185,7 @@ pub fn snarkjs_verifier_source(vk: &VerifyingKey<Bn254>) -> String {
     let path = dir.path().join("verification_key.json");
     std::fs::write(
         &path,
-        zkbackup_verifier::snarkjs::verification_key_json(vk).to_string(),
+        zkbackup_verifier::snarkjs::verification_key_json(&vk.into()).to_string(),
     )
     .expect("write vk");
     run_build(&["--snarkjs-verifier", path.to_str().unwrap()])

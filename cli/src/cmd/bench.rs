@@ -139,11 +139,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bar.finish_and_clear();
         let (public, proof) = last.expect("at least one run");
         let inputs = public.to_inputs();
-        let pvk = prepare_verifying_key(&vk);
+        let pvk = prepare_verifying_key(&(&vk).into());
+        let proof_checked: zkbackup_verifier::Proof<ark_bn254::Bn254> = (&proof).into();
         let mut single = Vec::new();
         for _ in 0..10 {
             let t = Instant::now();
-            verify_chunk(&pvk, &inputs, &proof)?;
+            verify_chunk(&pvk, &inputs, &proof_checked)?;
             single.push(ms(t));
         }
         let items: Vec<_> = (0..args.batch)
@@ -151,7 +152,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let p = ark_groth16::Groth16::<ark_bn254::Bn254>::rerandomize_proof(
                     &vk, &proof, &mut OsRng,
                 );
-                (inputs.to_vec(), p)
+                (inputs.to_vec(), zkbackup_verifier::Proof::from(p))
             })
             .collect();
         let mut batch = Vec::new();

@@ -321,7 +321,7 @@ fn demo(
             key_commitment: key.commitment(),
         };
         let summary = BackupSummary::from_backup(&backup);
-        let s = verify_bundle(&bundle, &vk, shape, &expected, Some(&summary))?;
+        let s = verify_bundle(&bundle, &(&vk).into(), shape, &expected, Some(&summary))?;
         Ok((
             (),
             format!(

@@ -38,7 +38,8 @@ pub fn run(args: ExportVerifierArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.out.display()))
         .input_error()?;
     let vk = read_vk(&args.vk)?;
-    let source = zkbackup_chain::render_verifier(&vk).context("rendering the verifier")?;
+    let source =
+        zkbackup_chain::render_verifier(&vk.clone().into()).context("rendering the verifier")?;
     zkbackup_formats::fs::write_atomic(&args.out, |w| w.write_all(source.as_bytes()))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let id = zkbackup_verifier::bundle::circuit_id(&vk);

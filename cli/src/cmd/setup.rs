@@ -61,7 +61,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let mut keys = ProvingKeys::generate(shape, &mut OsRng).context("running the setup")?;
     keys.write(&args.out).context("writing the keys")?;
-    zkbackup_verifier::snarkjs::write_verification_key(&args.out, keys.vk())
+    zkbackup_verifier::snarkjs::write_verification_key(&args.out, &keys.vk().into())
         .context("writing verification_key.json")?;
     spinner.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();

@@ -5,13 +5,13 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_groth16::{Groth16, ProvingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::{
     circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof,
-    ChunkPublic, ChunkShape, Expected, Summary, VerifyError, BUNDLE_VERSION,
+    ChunkPublic, ChunkShape, Expected, Proof, Summary, VerifyError, VerifyingKey, BUNDLE_VERSION,
 };
 
 /// Knows the square of each public input: every input appears in a constraint, so the proof
@@ -29,20 +29,30 @@ impl ConstraintSynthesizer<Fr> for Toy {
     }
 }
 
+/// The toy circuit's proving key (ark-groth16's) and its verifying key as the verifier
+/// holds it.
+pub struct ToyKeys {
+    pub pk: ProvingKey<Bn254>,
+    pub vk: VerifyingKey<Bn254>,
+}
+
 /// Keys for the toy circuit with `n` public inputs.
-pub fn setup(n: usize, seed: u64) -> ProvingKey<Bn254> {
+pub fn setup(n: usize, seed: u64) -> ToyKeys {
     let mut rng = StdRng::seed_from_u64(seed);
-    Groth16::<Bn254>::generate_random_parameters_with_reduction(
+    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
         Toy(vec![Fr::from(0u64); n]),
         &mut rng,
     )
-    .expect("toy setup")
+    .expect("toy setup");
+    let vk = pk.vk.clone().into();
+    ToyKeys { pk, vk }
 }
 
-/// A proof of `inputs` under `pk`.
-pub fn prove(pk: &ProvingKey<Bn254>, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
-    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), pk, rng)
+/// A proof of `inputs` under `keys`, converted to the verifier's type.
+pub fn prove(keys: &ToyKeys, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
+    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), &keys.pk, rng)
         .expect("toy proof")
+        .into()
 }
 
 /// The backup id of every fixture's nonces.
@@ -51,7 +61,7 @@ pub const BACKUP_ID: u128 = 0x1234_5678_9abc_def0_1122_3344;
 /// An honest bundle, the backup summary it matches, the key's shape, and what an auditor
 /// trusts (the root it proves, its record count, its key commitment).
 pub struct Fixture {
-    pub pk: ProvingKey<Bn254>,
+    pub pk: ToyKeys,
     pub vk: VerifyingKey<Bn254>,
     pub shape: ChunkShape,
     pub bundle: Bundle,
