@@ -148,7 +148,7 @@ impl Records {
         if fields.is_empty() {
             return Err(RecordsError::NoRecords);
         }
-        if fields.len() % arity != 0 {
+        if !fields.len().is_multiple_of(arity) {
             return Err(RecordsError::Ragged {
                 arity,
                 len: fields.len(),
