@@ -16,7 +16,6 @@ use proptest::test_runner::FileFailurePersistence;
 use rand::{rngs::StdRng, SeedableRng};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::{Backup, BackupError, HEADER_LEN, MAGIC, TRAILER_LEN, VERSION};
@@ -24,6 +23,7 @@ use zkbackup_formats::key_file::KeyFileError;
 use zkbackup_formats::key_file::MAX_KEY_FILE_LEN;
 use zkbackup_formats::records::{RecordFormat, Records, RecordsError};
 use zkbackup_formats::KeyFile;
+use zkbackup_tests::mutation::Mutation;
 
 fn p() -> &'static Path {
     Path::new("hostile.zkb")
@@ -52,40 +52,10 @@ fn content(file: &[u8]) -> &[u8] {
 const CHILD_MEMORY_KIB: u64 = 2 << 20;
 const CHILD_ENV: &str = "ZKBACKUP_PARSERS_LIMITED_CHILD";
 
-/// Runs `body` in a child process (this test binary, only the test `name`) limited to
-/// [`CHILD_MEMORY_KIB`] of address space. In the child, runs `body`; in the parent, asserts
-/// that the child passed. An allocation the limit refuses aborts the child, which fails the
-/// test here instead of exhausting the machine.
+/// Runs `body` in a child process limited to [`CHILD_MEMORY_KIB`] of address space
+/// (`zkbackup_tests::memory_limit`).
 fn with_memory_limit(name: &str, body: impl FnOnce()) {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        body();
-        return;
-    }
-    if !cfg!(unix) {
-        // No `ulimit` to protect the machine: run the check unprotected.
-        body();
-        return;
-    }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let out = Command::new("sh")
-        .arg("-c")
-        // Where `ulimit -v` is refused (some macOS shells), the child runs unlimited.
-        .arg(format!(
-            "ulimit -v {CHILD_MEMORY_KIB} 2>/dev/null; exec \"$@\""
-        ))
-        .arg("sh")
-        .arg(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .expect("running the child test");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "the child failed under a {CHILD_MEMORY_KIB} KiB memory limit ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    zkbackup_tests::memory_limit::with_memory_limit(name, CHILD_ENV, CHILD_MEMORY_KIB, body);
 }
 
 /// The 180-byte file of issue 9: a header claiming `2^32 − 1` chunks of one record (and as
@@ -249,38 +219,6 @@ fn sample() -> &'static (Vec<u8>, EscrowKey, Records) {
         let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
         (backup.to_bytes(), key, records)
     })
-}
-
-/// One edit of a byte string.
-#[derive(Clone, Debug)]
-enum Mutation {
-    Flip { at: usize, mask: u8 },
-    Insert { at: usize, byte: u8 },
-    Delete { at: usize },
-    Truncate { len: usize },
-    Overwrite { at: usize, bytes: Vec<u8> },
-}
-
-impl Mutation {
-    /// Applies the edit; positions are taken modulo the length.
-    fn apply(&self, bytes: &mut Vec<u8>) {
-        let n = bytes.len();
-        match self {
-            Mutation::Flip { at, mask } if n > 0 => bytes[at % n] ^= (*mask).max(1),
-            Mutation::Insert { at, byte } => bytes.insert(at % (n + 1), *byte),
-            Mutation::Delete { at } if n > 0 => {
-                bytes.remove(at % n);
-            }
-            Mutation::Truncate { len } => bytes.truncate(len % (n + 1)),
-            Mutation::Overwrite { at, bytes: new } if n > 0 => {
-                for (i, b) in new.iter().enumerate() {
-                    let i = (at + i) % n;
-                    bytes[i] = *b;
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {

@@ -1,7 +1,8 @@
 //! End-to-end and cross-implementation tests live in `tests/`; this library holds the
 //! fixtures every crate's tests share: the driver of the Node oracle in `tests/js/` (npm
 //! reference implementations: poseidon-lite, circomlibjs, @zk-kit/lean-imt, ...), a local
-//! Ethereum node, the toy Groth16 circuit ([`toy`]) and a memory-limited child process
+//! Ethereum node, the toy Groth16 circuit ([`toy`]), byte-string edits for hostile-file
+//! property tests ([`mutation`]) and a memory-limited child process
 //! ([`memory_limit`]).
 //!
 //! The oracle's dependencies must be installed (`npm ci` in `tests/js`, which CI does); the
@@ -9,6 +10,7 @@
 //! for a green run.
 
 pub mod memory_limit;
+pub mod mutation;
 pub mod toy;
 
 use serde_json::Value;

@@ -128,6 +128,14 @@ pub enum BundleError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not a valid bundle; the source says where and why.
+    #[error("{} is not a valid proof bundle", path.display())]
+    Invalid {
+        /// The bundle file.
+        path: PathBuf,
+        /// What is wrong, as [`Bundle::from_json`] reports it.
+        source: Box<BundleError>,
+    },
     /// The file cannot be written.
     #[error("cannot write bundle {}", path.display())]
     Write {
@@ -472,7 +480,10 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
         path: path.to_path_buf(),
         source,
     })?;
-    Bundle::from_json(&text)
+    Bundle::from_json(&text).map_err(|source| BundleError::Invalid {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })
 }
 
 /// Writes `bundle` to `path` (a temporary file, then a rename: never half-written).

@@ -12,6 +12,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 use std::sync::OnceLock;
+use zkbackup_tests::mutation::Mutation;
 use zkbackup_verifier::keys::{verifying_key_from_bytes, verifying_key_to_bytes};
 use zkbackup_verifier::{Bundle, KeyError, VerifyingKey};
 
@@ -31,36 +32,6 @@ fn vk_path() -> &'static Path {
 /// Where `vk.bin` keeps its count of `gamma_abc_g1` points: after one compressed G1 point
 /// and three compressed G2 points.
 const COUNT_OFFSET: usize = 32 + 3 * 64;
-
-/// One edit of a byte string; positions are taken modulo the length.
-#[derive(Clone, Debug)]
-enum Mutation {
-    Flip { at: usize, mask: u8 },
-    Insert { at: usize, byte: u8 },
-    Delete { at: usize },
-    Truncate { len: usize },
-    Overwrite { at: usize, bytes: Vec<u8> },
-}
-
-impl Mutation {
-    fn apply(&self, bytes: &mut Vec<u8>) {
-        let n = bytes.len();
-        match self {
-            Mutation::Flip { at, mask } if n > 0 => bytes[at % n] ^= (*mask).max(1),
-            Mutation::Insert { at, byte } => bytes.insert(at % (n + 1), *byte),
-            Mutation::Delete { at } if n > 0 => {
-                bytes.remove(at % n);
-            }
-            Mutation::Truncate { len } => bytes.truncate(len % (n + 1)),
-            Mutation::Overwrite { at, bytes: new } if n > 0 => {
-                for (i, b) in new.iter().enumerate() {
-                    bytes[(at + i) % n] = *b;
-                }
-            }
-            _ => {}
-        }
-    }
-}
 
 /// Edits drawing new bytes from `alphabet`, plus bit flips anywhere.
 fn mutation(alphabet: &'static [u8]) -> impl Strategy<Value = Mutation> {

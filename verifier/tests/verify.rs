@@ -90,6 +90,22 @@ fn json_round_trip_and_atomic_write() {
     let err = read_bundle(&dir.path().join("missing.json")).unwrap_err();
     assert!(matches!(err, BundleError::Read { .. }));
     assert!(err.to_string().contains("missing.json"));
+    // A file that is not a bundle is named, and the problem is its source.
+    let bad = dir.path().join("bad.json");
+    let mut v = json(&f.bundle);
+    v["root"] = Value::String("0x12".into());
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let err = read_bundle(&bad).unwrap_err();
+    let BundleError::Invalid { path, source } = &err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert_eq!(path, &bad);
+    assert!(err.to_string().contains("bad.json"), "{err}");
+    assert!(source.to_string().contains("root"), "{source}");
+    assert!(
+        !err.to_string().contains(&source.to_string()),
+        "not repeated: {err}"
+    );
 }
 
 #[test]

@@ -1,33 +1,18 @@
-//! A toy Groth16 circuit with the chunk proof's five public inputs, and honest bundles
-//! made with it. The verifier's cost does not depend on the circuit's size, only on the
+//! Honest bundles made with the toy Groth16 circuit (`zkbackup_tests::toy`) with the chunk
+//! proof's five public inputs. The verifier's cost does not depend on the circuit's size, only on the
 //! number of public inputs, so the toy circuit exercises exactly what the real one would.
 #![allow(dead_code)]
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, ProvingKey};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_groth16::ProvingKey;
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_core::lean_imt;
+use zkbackup_tests::toy;
 use zkbackup_verifier::{
     circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof,
     ChunkPublic, ChunkShape, Expected, Proof, Summary, VerifyError, VerifyingKey, BUNDLE_VERSION,
 };
-
-/// Knows the square of each public input: every input appears in a constraint, so the proof
-/// binds all of them (an input in no constraint has `IC_i = 0` and is not bound).
-pub struct Toy(pub Vec<Fr>);
-
-impl ConstraintSynthesizer<Fr> for Toy {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        for x in self.0 {
-            let input = cs.new_input_variable(|| Ok(x))?;
-            let square = cs.new_witness_variable(|| Ok(x * x))?;
-            cs.enforce_r1cs_constraint(|| input.into(), || input.into(), || square.into())?;
-        }
-        Ok(())
-    }
-}
 
 /// The toy circuit's proving key (ark-groth16's) and its verifying key as the verifier
 /// holds it.
@@ -38,21 +23,14 @@ pub struct ToyKeys {
 
 /// Keys for the toy circuit with `n` public inputs.
 pub fn setup(n: usize, seed: u64) -> ToyKeys {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
-        Toy(vec![Fr::from(0u64); n]),
-        &mut rng,
-    )
-    .expect("toy setup");
+    let pk = toy::setup(n, seed);
     let vk = pk.vk.clone().into();
     ToyKeys { pk, vk }
 }
 
 /// A proof of `inputs` under `keys`, converted to the verifier's type.
 pub fn prove(keys: &ToyKeys, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
-    Groth16::<Bn254>::create_random_proof_with_reduction(Toy(inputs.to_vec()), &keys.pk, rng)
-        .expect("toy proof")
-        .into()
+    toy::prove(&keys.pk, inputs, rng).into()
 }
 
 /// The backup id of every fixture's nonces.
