@@ -396,10 +396,11 @@ fn key_path() -> &'static Path {
     Path::new("hostile-key.json")
 }
 
-/// Printable text with the characters a key file is made of, so that mutations get past the
-/// JSON parser often.
-fn key_text_mutation() -> impl Strategy<Value = Mutation> {
-    let byte = prop::sample::select(b"0123456789abcdefx\"[]{},: \n\\-.e".to_vec());
+/// Edits that write and insert bytes of `alphabet` (the characters a file of some format is
+/// made of, so that mutations get past its first parser often), plus deletions,
+/// truncations and bit flips anywhere.
+fn text_mutation(alphabet: &'static [u8]) -> impl Strategy<Value = Mutation> {
+    let byte = prop::sample::select(alphabet);
     prop_oneof![
         (any::<usize>(), byte.clone())
             .prop_map(|(at, b)| Mutation::Overwrite { at, bytes: vec![b] }),
@@ -408,6 +409,11 @@ fn key_text_mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(|len| Mutation::Truncate { len }),
         (any::<usize>(), any::<u8>()).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
     ]
+}
+
+/// Printable text with the characters a key file is made of.
+fn key_text_mutation() -> impl Strategy<Value = Mutation> {
+    text_mutation(b"0123456789abcdefx\"[]{},: \n\\-.e")
 }
 
 proptest! {
@@ -482,15 +488,7 @@ fn assert_parses_consistently(bytes: &[u8], format: RecordFormat) -> Result<(), 
 
 /// Bytes that look like records text: digits, separators, brackets, quotes, line ends.
 fn record_text_mutation() -> impl Strategy<Value = Mutation> {
-    let byte = prop::sample::select(b"0123456789xXaF,\"[]{} \t\r\n\\-.e\xEF\xBB\xBF".to_vec());
-    prop_oneof![
-        (any::<usize>(), byte.clone())
-            .prop_map(|(at, b)| Mutation::Overwrite { at, bytes: vec![b] }),
-        (any::<usize>(), byte).prop_map(|(at, byte)| Mutation::Insert { at, byte }),
-        any::<usize>().prop_map(|at| Mutation::Delete { at }),
-        any::<usize>().prop_map(|len| Mutation::Truncate { len }),
-        (any::<usize>(), any::<u8>()).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
-    ]
+    text_mutation(b"0123456789xXaF,\"[]{} \t\r\n\\-.e\xEF\xBB\xBF")
 }
 
 proptest! {
