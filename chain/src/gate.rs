@@ -13,7 +13,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::VerifyingKey;
-use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
+use zkbackup_core::chunk::{split_nonce, ChunkPublic, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::ChunkProof;
 
@@ -90,10 +90,9 @@ impl Attestation {
             .chunks
             .first()
             .ok_or_else(|| ChainError::Input("an attestation needs at least one chunk".into()))?;
-        let nonce: u128 = fr_to_u256(first.public_inputs.nonce)
-            .try_into()
-            .map_err(|_| ChainError::Input("chunk 0: the nonce is not below 2^128".into()))?;
-        Ok(nonce >> NONCE_INDEX_BITS)
+        let (backup_id, _) = split_nonce(&first.public_inputs.nonce)
+            .ok_or_else(|| ChainError::Input("chunk 0: the nonce is not below 2^128".into()))?;
+        Ok(backup_id)
     }
 
     /// The gate's `attest` arguments as words.
@@ -123,9 +122,6 @@ impl Attestation {
         }
     }
 }
-
-/// Low bits of a chunk nonce that hold the chunk index: `nonce = backup_id · 2^32 + j`.
-pub const NONCE_INDEX_BITS: u32 = 32;
 
 /// What the gate recorded for one attestation: its `Attested` event, or `lastAttestation()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! `zkbackup attest`: submit a proof bundle to a `BackupGate` on any EVM JSON-RPC endpoint.
 
-use crate::error::{bad_input, InputResultExt};
+use crate::error::InputResultExt;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
@@ -37,17 +37,12 @@ pub struct AttestArgs {
 
 /// The gate's view of a bundle's chunks.
 pub fn attestation(bundle: &Bundle) -> anyhow::Result<Attestation> {
-    let chunks = bundle
-        .chunks
-        .iter()
-        .map(|c| {
-            let count: num_bigint::BigUint = c.public_inputs.count.into();
-            u64::try_from(count)
-                .map_err(|_| bad_input(format!("chunk {}: record count out of range", c.index)))?;
-            Ok(c.clone())
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Attestation { chunks })
+    let attestation = Attestation {
+        chunks: bundle.chunks.clone(),
+    };
+    // Every count must fit the gate's uint64 sum.
+    attestation.records().input_error()?;
+    Ok(attestation)
 }
 
 /// Runs `zkbackup attest`.
