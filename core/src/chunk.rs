@@ -23,10 +23,13 @@ use crate::poseidon::{self, MAX_INPUTS};
 use ark_bn254::Fr;
 use zeroize::Zeroize;
 
-/// Backup ids are this many bits.
+/// Backup ids are this many bits (format v1; v2 splits them into lineage and version, see
+/// [`Nonce`]).
 pub const BACKUP_ID_BITS: u32 = 96;
 
-/// The nonce of chunk `index` of the backup `backup_id`: `backup_id · 2^32 + index`.
+/// The nonce of chunk `index` of the backup `backup_id`: `backup_id · 2^32 + index` (format
+/// v1; the same number as [`Nonce`] with lineage `backup_id >> 32` and version
+/// `backup_id mod 2^32`).
 pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
     debug_assert!(backup_id < 1 << BACKUP_ID_BITS);
     (backup_id << 32) | u128::from(index)
@@ -35,13 +38,77 @@ pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
 /// The backup id of a nonce (`nonce >> 32`) and its chunk index (the low 32 bits), or `None`
 /// if the nonce is not below `2^128`.
 pub fn split_nonce(nonce: &Fr) -> Option<(u128, u32)> {
-    use ark_ff::PrimeField;
-    let limbs = nonce.into_bigint().0;
-    if limbs[2] != 0 || limbs[3] != 0 {
-        return None;
+    Nonce::from_field(nonce).map(|n| (n.to_u128() >> 32, n.index))
+}
+
+/// A chunk's encryption nonce, below `2^128` as the cipher requires:
+/// `lineage · 2^64 + version · 2^32 + index`.
+///
+/// - `lineage`: 64 random bits drawn from the operating system's generator when a full
+///   backup starts a lineage; every incremental backup of the lineage keeps it, and every
+///   chunk of a backup carries it (the gate and the verifier refuse a mix of lineages).
+/// - `version`: the generation of the lineage in which the chunk was last encrypted (0 for
+///   a full backup, the parent's generation + 1 for an incremental one), so a chunk's nonce
+///   only moves forward within its lineage.
+/// - `index`: the chunk's position `j`.
+///
+/// Under one key, two encryptions share a nonce only if they share lineage, generation and
+/// index: within a lineage each generation encrypts each index at most once, and two
+/// lineages collide with probability at most `q² / 2^65` after `q` lineages.
+///
+/// A format v1 nonce `backup_id · 2^32 + j` is the same number read with lineage
+/// `backup_id >> 32` and version `backup_id mod 2^32`; the ordering compares the numbers
+/// (lineage, then version, then index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Nonce {
+    /// The lineage id (bits 64..128).
+    pub lineage: u64,
+    /// The generation that last encrypted the chunk (bits 32..64).
+    pub version: u32,
+    /// The chunk index (bits 0..32).
+    pub index: u32,
+}
+
+impl Nonce {
+    /// The nonce of chunk `index`, encrypted in generation `version` of `lineage`.
+    pub fn new(lineage: u64, version: u32, index: u32) -> Self {
+        Self {
+            lineage,
+            version,
+            index,
+        }
     }
-    let n = (u128::from(limbs[1]) << 64) | u128::from(limbs[0]);
-    Some((n >> 32, n as u32))
+
+    /// The nonce as the cipher takes it.
+    pub fn to_u128(self) -> u128 {
+        (u128::from(self.lineage) << 64) | (u128::from(self.version) << 32) | u128::from(self.index)
+    }
+
+    /// The parts of a 128-bit nonce.
+    pub fn from_u128(n: u128) -> Self {
+        Self {
+            lineage: (n >> 64) as u64,
+            version: (n >> 32) as u32,
+            index: n as u32,
+        }
+    }
+
+    /// The nonce as a public input.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.to_u128())
+    }
+
+    /// The parts of a public input, or `None` if it is not below `2^128`.
+    pub fn from_field(nonce: &Fr) -> Option<Self> {
+        use ark_ff::PrimeField;
+        let limbs = nonce.into_bigint().0;
+        if limbs[2] != 0 || limbs[3] != 0 {
+            return None;
+        }
+        Some(Self::from_u128(
+            (u128::from(limbs[1]) << 64) | u128::from(limbs[0]),
+        ))
+    }
 }
 
 /// The most field elements a record may have: the widest circomlib Poseidon.
@@ -227,5 +294,33 @@ impl ChunkWitness {
             nonce: Fr::from(self.nonce),
             count: Fr::from(self.count() as u64),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_parts_round_trip_and_order_by_lineage_version_index() {
+        let n = Nonce::new(0x0123_4567_89ab_cdef, 7, 42);
+        assert_eq!(n.to_u128(), 0x0123_4567_89ab_cdef_0000_0007_0000_002a);
+        assert_eq!(Nonce::from_u128(n.to_u128()), n);
+        assert_eq!(Nonce::from_field(&n.to_field()), Some(n));
+        assert_eq!(
+            Nonce::from_field(&Fr::from(u128::MAX)),
+            Some(Nonce::new(u64::MAX, u32::MAX, u32::MAX))
+        );
+        // 2^128 is out of the cipher's range.
+        let two_128 = Fr::from(u128::MAX) + Fr::from(1u64);
+        assert_eq!(Nonce::from_field(&two_128), None);
+        // A later version of the same chunk is a larger nonce.
+        assert!(Nonce::new(1, 8, 0) > Nonce::new(1, 7, 42));
+        // A v1 nonce reads as lineage = id >> 32, version = id mod 2^32.
+        let id: u128 = 0xaaaa_bbbb_cccc_dddd_eeee_ffff;
+        assert_eq!(
+            Nonce::from_u128(chunk_nonce(id, 5)),
+            Nonce::new(0xaaaa_bbbb_cccc_dddd, 0xeeee_ffff, 5)
+        );
     }
 }
