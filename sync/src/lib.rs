@@ -23,8 +23,12 @@
 
 pub mod agent;
 pub mod backoff;
+pub mod daemon;
 pub mod state;
+#[cfg(test)]
+mod testing;
 
 pub use agent::{Agent, ChainState, CycleReport, Outcome, Pipeline, StepError};
 pub use backoff::Backoff;
+pub use daemon::{run, Event, LoopOptions};
 pub use state::{StateDir, SyncState};
