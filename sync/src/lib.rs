@@ -23,6 +23,7 @@
 
 pub mod agent;
 pub mod backoff;
+pub mod chain_view;
 pub mod daemon;
 pub mod state;
 #[cfg(test)]
