@@ -800,7 +800,7 @@ fn summary_of_a_real_backup_verifies() {
     let fields: Vec<Fr> = (0..10 * 4).map(|_| Fr::rand(&mut rng)).collect();
     let records = Records::new(4, fields).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
-    let backup = Backup::create_with_id(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
+    let backup = Backup::create_with_lineage(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
     let summary = BackupSummary::from_backup(&backup);
     assert_eq!(summary.records, 10);
     assert_eq!(summary.chunks.len(), 3);
@@ -862,11 +862,11 @@ fn summary_of_a_real_backup_verifies() {
     };
     let ok = verify_bundle_with_rng(&bundle, &pk.vk, shape, &expected, Some(&summary), &mut rng)
         .unwrap();
-    assert_eq!(ok.backup_id, 77);
+    assert_eq!((ok.lineage, ok.generation), (77, 0));
     assert!(ok.backup_checked);
     assert_eq!(ok.root, records.root());
     // Another key's backup of the same records: refused on K.
-    let other = Backup::create_with_id(
+    let other = Backup::create_with_lineage(
         &records,
         RecordFormat::Csv,
         &EscrowKey::generate_with(&mut rng),
