@@ -150,19 +150,12 @@ fn both_readers_refuse_a_broken_nonce_rule() {
     let (path, _) = &chain.files[2];
     let bytes = std::fs::read(path).unwrap();
     let edited = path.with_file_name("edited.zkb");
-    let cases: [(&dyn Fn(&mut Vec<u8>), &str); 2] = [
-        (
-            &|b| b[40..44].copy_from_slice(&1u32.to_be_bytes()),
-            "above generation",
-        ),
-        (
-            &|b| b[8..12].copy_from_slice(&1u32.to_be_bytes()),
-            "v1 nonce",
-        ),
-    ];
-    for (edit, js_says) in cases {
+    // (offset, new u32 value, what the JS restorer says): the generation lowered to 1 below
+    // chunks of version 2, or the version field set to 1 (the v1 rule: version = generation).
+    let cases = [(40, 1u32, "above generation"), (8, 1u32, "v1 nonce")];
+    for (offset, value, js_says) in cases {
         let mut t = bytes.clone();
-        edit(&mut t);
+        t[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
         reseal(&mut t);
         std::fs::write(&edited, &t).unwrap();
         let err = Backup::read(&edited).unwrap_err();
