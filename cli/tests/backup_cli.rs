@@ -145,7 +145,13 @@ fn inspect_json_has_the_documented_shape() {
     let r = records(4, 5, 1);
     let (_, backup, stdout) = setup.backup("s.csv", &r, 2);
     let v: Value = serde_json::from_str(&ok(&["inspect", s(&backup), "--json"])).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
+    let lineage = v["lineage"].as_str().unwrap();
+    assert!(
+        lineage.starts_with("0x") && lineage.len() == 18,
+        "{lineage}"
+    );
+    assert_eq!(v["generation"], 0);
     assert_eq!(v["format"], "csv");
     assert_eq!(v["arity"], 4);
     assert_eq!(v["records"], 5);
@@ -167,13 +173,190 @@ fn inspect_json_has_the_documented_shape() {
             c["ciphertext"].as_array().unwrap().len(),
             length.div_ceil(3) * 3 + 1
         );
-        assert!(c["nonce"].as_str().unwrap().parse::<u128>().is_ok());
+        let nonce = c["nonce"].as_str().unwrap().parse::<u128>().unwrap();
+        assert_eq!(
+            format!("{:#018x}", nonce >> 64),
+            lineage,
+            "nonce = lineage · 2^64 + version · 2^32 + index"
+        );
+        assert_eq!(nonce as u32 as usize, j);
+        assert_eq!(c["version"], 0);
         assert!(c["commitment"].as_str().unwrap().starts_with("0x"));
     }
     // The table names the same values.
     let table = ok(&["inspect", s(&backup)]);
     assert!(table.contains(&hex_root(&r)), "{table}");
     assert!(table.contains("integrity       ok"), "{table}");
+    assert!(
+        table.contains(&format!("lineage         {lineage}")),
+        "{table}"
+    );
+    assert!(table.contains("generation      0"), "{table}");
+}
+
+/// `backup --parent`: an edited record re-encrypts its chunk only, the report counts the
+/// chunks, the child restores to the edited records (also with @zk-kit/poseidon-cipher from
+/// `inspect --json`), and a second child with appended records claims the next generation.
+#[test]
+fn incremental_backup_reports_changes_and_restores_the_edited_records() {
+    let setup = Setup::new();
+    let r = records(2, 9, 11); // chunks of 2: 5 chunks, the last with 1 record
+    let (_, parent, _) = setup.backup("v0.csv", &r, 2);
+    let parent_json: Value = serde_json::from_str(&ok(&["inspect", s(&parent), "--json"])).unwrap();
+    let lineage = parent_json["lineage"].as_str().unwrap().to_string();
+
+    // Record 4 (chunk 2) edited.
+    let mut fields = r.fields().to_vec();
+    fields[4 * 2 + 1] += Fr::from(1u64);
+    let edited = Records::new(2, fields).unwrap();
+    let input = setup.path("v1.csv");
+    edited.write(&input, RecordFormat::Csv).unwrap();
+    let child = setup.path("v1.zkb");
+    let backup_args = |input: &Path, out: &Path, parent: &Path, json: bool| -> String {
+        let mut args = vec![
+            "backup",
+            "--records",
+            s(input),
+            "--key",
+            s(&setup.key),
+            "--out",
+            s(out),
+            "--parent",
+            s(parent),
+        ];
+        if json {
+            args.push("--json");
+        }
+        ok(&args)
+    };
+    let v: Value = serde_json::from_str(&backup_args(&input, &child, &parent, true)).unwrap();
+    assert_eq!(v["lineage"], lineage.as_str());
+    assert_eq!(v["generation"], 1);
+    assert_eq!(v["chunk_size"], 2, "the parent's chunk size");
+    assert_eq!(v["root"], hex_root(&edited));
+    assert_eq!(
+        v["changes"],
+        json!({"unchanged": 4, "changed": 1, "added": 0, "removed": 0,
+               "changed_chunks": [2], "added_chunks": [], "removed_chunks": []})
+    );
+    let restored = setup.path("restored.csv");
+    ok(&[
+        "restore",
+        s(&child),
+        "--key",
+        s(&setup.key),
+        "--out",
+        s(&restored),
+        "--expect-root",
+        &hex_root(&edited),
+    ]);
+    assert_eq!(
+        std::fs::read(&restored).unwrap(),
+        std::fs::read(&input).unwrap()
+    );
+    let child_json: Value = serde_json::from_str(&ok(&["inspect", s(&child), "--json"])).unwrap();
+    let chunks = child_json["chunks"].as_array().unwrap();
+    let versions: Vec<u64> = chunks
+        .iter()
+        .map(|c| c["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, [0, 0, 1, 0, 0]);
+    for j in [0, 1, 3, 4] {
+        assert_eq!(chunks[j], parent_json["chunks"][j], "chunk {j} copied");
+    }
+    let key: Value = serde_json::from_str(&std::fs::read_to_string(&setup.key).unwrap()).unwrap();
+    let requests: Vec<Value> = chunks
+        .iter()
+        .map(|c| {
+            json!({
+                "op": "decrypt", "ciphertext": c["ciphertext"], "key": key["key"],
+                "nonce": c["nonce"], "length": c["length"],
+            })
+        })
+        .collect();
+    let decrypted: Vec<Fr> = oracle_batch(&requests)
+        .iter()
+        .flat_map(|r| frs(&r["message"]))
+        .collect();
+    assert_eq!(decrypted, edited.fields());
+
+    // Two records appended to the child: the partial chunk 4 changes, chunk 5 is added.
+    let mut fields = edited.fields().to_vec();
+    fields.extend(records(2, 2, 12).fields());
+    let appended = Records::new(2, fields).unwrap();
+    let input2 = setup.path("v2.csv");
+    appended.write(&input2, RecordFormat::Csv).unwrap();
+    let grandchild = setup.path("v2.zkb");
+    let out = backup_args(&input2, &grandchild, &child, false);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("root {}", hex_root(&appended)));
+    assert_eq!(
+        lines[2],
+        format!("6 chunks: 4 unchanged, 1 changed, 1 added, 0 removed (generation 2 of lineage {lineage})")
+    );
+    let ledger = std::fs::read_to_string(setup.path("key.json.claims")).unwrap();
+    assert_eq!(ledger.lines().count(), 2, "{ledger}");
+    assert!(
+        ledger.starts_with(&format!("{{\"lineage\":\"{lineage}\",\"generation\":1,")),
+        "{ledger}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(setup.path("key.json.claims"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Another key, or another chunk size, is refused (exit 2) and writes nothing.
+    let other_key = setup.path("other.json");
+    ok(&["keygen", "--out", s(&other_key)]);
+    let before = setup.files();
+    let out = setup.path("v3.zkb");
+    let err = fails(
+        &[
+            "backup",
+            "--records",
+            s(&input2),
+            "--key",
+            s(&other_key),
+            "--out",
+            s(&out),
+            "--parent",
+            s(&child),
+        ],
+        2,
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: cannot make an incremental backup of it: the parent backup was made with the key",
+            child.display()
+        )),
+        "{err}"
+    );
+    let err = fails(
+        &[
+            "backup",
+            "--records",
+            s(&input2),
+            "--key",
+            s(&setup.key),
+            "--out",
+            s(&out),
+            "--parent",
+            s(&child),
+            "--chunk-size",
+            "4",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--chunk-size 4 differs from the parent's chunk size 2"),
+        "{err}"
+    );
+    assert_eq!(setup.files(), before);
 }
 
 /// The ciphertext `inspect --json` prints decrypts with @zk-kit/poseidon-cipher's

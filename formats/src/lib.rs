@@ -1,7 +1,9 @@
 //! zkbackup's file formats, as `docs/FORMAT.md` specifies them:
 //!
 //! - [`records`]: the records a state holds, read from and written to CSV and JSON Lines;
-//! - [`backup`]: the backup file (create, read, check, restore);
+//! - [`backup`]: the backup file (create, update, read, check, restore);
+//! - [`claims`]: the claims ledger beside a key file, which hands out each generation of a
+//!   backup lineage once (so an incremental backup never reuses a nonce);
 //! - [`key_file`]: the escrow key file (owner-only, never overwritten);
 //! - [`fs`]: atomic and no-clobber writes, shared by every file zkbackup writes.
 //!
@@ -10,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+pub mod claims;
 pub mod fs;
 pub mod key_file;
 pub mod records;

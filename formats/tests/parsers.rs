@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::{Backup, BackupError, HEADER_LEN, MAGIC, TRAILER_LEN, VERSION};
+use zkbackup_formats::claims::ClaimsLedger;
 use zkbackup_formats::key_file::KeyFileError;
 use zkbackup_formats::key_file::MAX_KEY_FILE_LEN;
 use zkbackup_formats::records::{RecordFormat, Records, RecordsError};
@@ -69,7 +70,7 @@ fn hostile_chunk_count_file() -> Vec<u8> {
     header.extend_from_slice(&1u32.to_be_bytes()); // chunk size
     header.extend_from_slice(&u32::MAX.to_be_bytes()); // chunk count
     header.extend_from_slice(&u64::from(u32::MAX).to_be_bytes()); // records
-    header.extend_from_slice(&[0; 12]); // backup id
+    header.extend_from_slice(&[0; 12]); // lineage and generation
     header.extend_from_slice(&[0; 3 * 32]); // R, K, C
     assert_eq!(header.len(), HEADER_LEN);
     let file = reseal(&header);
@@ -208,15 +209,25 @@ fn oversized_key_files_are_refused_unread() {
 // ------------------------------------------------------------------------------------------
 // Property tests: backups
 
-/// A small valid backup, its key and records: 5 records of arity 2 in chunks of 2.
+/// A small valid backup, its key and records: 5 records of arity 2 in chunks of 2, an
+/// incremental backup (generation 1) whose chunks 0 and 2 are its parent's (nonce version
+/// 0) and chunk 1 re-encrypted (version 1), so both nonce rules of v2 are exercised.
 fn sample() -> &'static (Vec<u8>, EscrowKey, Records) {
     static SAMPLE: OnceLock<(Vec<u8>, EscrowKey, Records)> = OnceLock::new();
     SAMPLE.get_or_init(|| {
         let mut rng = StdRng::seed_from_u64(42);
         let key = EscrowKey::generate_with(&mut rng);
         let fields: Vec<Fr> = (0..10).map(|_| Fr::rand(&mut rng)).collect();
+        let mut older = fields.clone();
+        older[4] += Fr::from(1u64);
+        let parent =
+            Backup::create(&Records::new(2, older).unwrap(), RecordFormat::Csv, &key, 2).unwrap();
         let records = Records::new(2, fields).unwrap();
-        let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let claims = ClaimsLedger::beside_key(&dir.path().join("key.json"));
+        let (backup, changes) =
+            Backup::update(&parent, &records, RecordFormat::Csv, &key, &claims).unwrap();
+        assert_eq!((changes.changed, changes.unchanged), (vec![1], vec![0, 2]));
         (backup.to_bytes(), key, records)
     })
 }
@@ -254,13 +265,16 @@ fn edge_u64() -> impl Strategy<Value = u64> {
 }
 
 /// The integer fields of the header and of chunk 0, as (offset, width in bytes).
-const INTEGER_FIELDS: [(usize, usize); 8] = [
+const INTEGER_FIELDS: [(usize, usize); 11] = [
     (8, 4),               // version
     (12, 1),              // records format
     (13, 1),              // arity
     (16, 4),              // chunk size
     (20, 4),              // chunk count
     (24, 8),              // record count
+    (32, 8),              // lineage
+    (40, 4),              // generation
+    (HEADER_LEN + 12, 4), // chunk 0 nonce version
     (HEADER_LEN, 4),      // chunk 0 index
     (HEADER_LEN + 20, 4), // chunk 0 length
 ];

@@ -127,7 +127,7 @@ pub enum VerifyError {
     /// A chunk's nonce does not carry its chunk index in its low 32 bits.
     #[error(
         "chunk {chunk}: the nonce's chunk index (low 32 bits) is {found}, must be {chunk} \
-         (nonce = backup id · 2^32 + chunk index)"
+         (nonce = lineage · 2^64 + version · 2^32 + chunk index)"
     )]
     NonceIndex {
         /// The chunk.
@@ -135,18 +135,19 @@ pub enum VerifyError {
         /// The nonce's low 32 bits.
         found: u32,
     },
-    /// A chunk's nonce belongs to another backup than chunk 0's: proofs of two backups mixed.
+    /// A chunk's nonce belongs to another lineage than chunk 0's: proofs of two backup
+    /// lineages mixed.
     #[error(
-        "chunk {chunk}: the nonce is of backup id {found:#026x}, chunk 0's is {expected:#026x} \
-         (all chunks of a bundle must be of one backup)"
+        "chunk {chunk}: the nonce is of lineage {found:#018x}, chunk 0's is {expected:#018x} \
+         (all chunks of a bundle must be of one backup lineage)"
     )]
-    BackupIdMismatch {
+    LineageMismatch {
         /// The chunk.
         chunk: usize,
-        /// Chunk 0's backup id.
-        expected: u128,
-        /// This chunk's backup id.
-        found: u128,
+        /// Chunk 0's lineage.
+        expected: u64,
+        /// This chunk's lineage.
+        found: u64,
     },
     /// The chunk size is zero or not a power of two.
     #[error("chunk size {chunk_size} is not a power of two")]

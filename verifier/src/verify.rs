@@ -14,12 +14,14 @@
 //!   `ceil(n / chunk_size)` chunks in index order with the right `count_j`, so no chunk is
 //!   dropped, duplicated, swapped or added;
 //! - every chunk used the expected `K`;
-//! - the chunks are one backup: every nonce is `backup_id · 2^32 + j` with one backup id, so
-//!   proofs of different backups cannot be mixed into one bundle;
+//! - the chunks are of one backup lineage: every nonce is below `2^128` and is
+//!   `lineage · 2^64 + version · 2^32 + j` ([`Nonce`]) with its position `j` and one lineage
+//!   for all chunks, so proofs of different lineages cannot be mixed into one bundle (the
+//!   versions may differ: an incremental backup keeps its parent's unchanged chunks);
 //! - the chunk roots recombine into `R` (LeanIMT over chunk roots) and the chunk commitments
 //!   into the bundle's `C` (LeanIMT over chunk commitments);
-//! - with a backup file ([`BackupSummary`]): its header agrees, every nonce is the file's,
-//!   and every `chunk_commitment_j` is the commitment recomputed from the file's ciphertext,
+//! - with a backup file ([`BackupSummary`]): its header agrees, every nonce is the file's
+//!   (so each version is at most the file's generation, the file's rule), and every `chunk_commitment_j` is the commitment recomputed from the file's ciphertext,
 //!   so `C` is the commitment of the file in hand. Without one, `C` is only what the proofs
 //!   recombine to ([`Summary::backup_checked`] is `false`).
 
@@ -32,7 +34,7 @@ use ark_bn254::{Bn254, Fr};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
 use zkbackup_core::chunk::ChunkShape;
-use zkbackup_core::chunk::{split_nonce, NUM_PUBLIC_INPUTS};
+use zkbackup_core::chunk::{Nonce, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt;
 
 // The single-proof check and the errors live in their own modules; these paths stay.
@@ -127,8 +129,11 @@ pub struct Summary {
     pub chunk_size: usize,
     /// Fields per record (the verifying key's).
     pub arity: usize,
-    /// The backup id shared by every chunk's nonce.
-    pub backup_id: u128,
+    /// The lineage shared by every chunk's nonce.
+    pub lineage: u64,
+    /// The highest nonce version among the chunks: the latest generation of the lineage
+    /// that encrypted a chunk of this state.
+    pub generation: u32,
     /// The state root `R` (equal to the expected root).
     pub root: Fr,
     /// The backup commitment `C` the chunk commitments recombine to.
@@ -154,13 +159,14 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "OK: {} records ({} chunks of {}, arity {}) of backup id {:#026x}, proven under key \
-             commitment {} to state root {} with backup commitment {}",
+            "OK: {} records ({} chunks of {}, arity {}) of lineage {:#018x} up to generation {}, \
+             proven under key commitment {} to state root {} with backup commitment {}",
             self.records,
             self.chunks,
             self.chunk_size,
             self.arity,
-            self.backup_id,
+            self.lineage,
+            self.generation,
             hex_fr(&self.key_commitment),
             hex_fr(&self.root),
             hex_fr(&self.commitment),
@@ -315,9 +321,10 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
         }
     }
 
-    // Each chunk's public inputs: the expected K, one backup's nonces, the counts, and the
+    // Each chunk's public inputs: the expected K, one lineage's nonces, the counts, and the
     // backup file's values if there is one.
-    let mut backup_id = None;
+    let mut lineage = None;
+    let mut generation = 0u32;
     for (position, entry) in bundle.chunks.iter().enumerate() {
         if entry.index != position {
             return Err(VerifyError::ChunkIndex {
@@ -339,27 +346,28 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
                 found: inputs.key_commitment,
             });
         }
-        let (id, index) = split_nonce(&inputs.nonce).ok_or(VerifyError::NonceOutOfRange {
+        let nonce = Nonce::from_field(&inputs.nonce).ok_or(VerifyError::NonceOutOfRange {
             chunk,
             found: inputs.nonce,
         })?;
-        if u64::from(index) != chunk as u64 {
+        if u64::from(nonce.index) != chunk as u64 {
             return Err(VerifyError::NonceIndex {
                 chunk,
-                found: index,
+                found: nonce.index,
             });
         }
-        match backup_id {
-            None => backup_id = Some(id),
-            Some(first) if first != id => {
-                return Err(VerifyError::BackupIdMismatch {
+        match lineage {
+            None => lineage = Some(nonce.lineage),
+            Some(first) if first != nonce.lineage => {
+                return Err(VerifyError::LineageMismatch {
                     chunk,
                     expected: first,
-                    found: id,
+                    found: nonce.lineage,
                 })
             }
             Some(_) => {}
         }
+        generation = generation.max(nonce.version);
         if inputs.count != Fr::from(count) {
             return Err(VerifyError::ChunkRecordCount {
                 chunk,
@@ -436,7 +444,8 @@ pub fn verify_bundle_with_rng<R: RngCore + CryptoRng>(
         chunks: bundle.chunks.len(),
         chunk_size: bundle.chunk_size,
         arity: bundle.arity,
-        backup_id: backup_id.expect("at least one chunk: records >= 1"),
+        lineage: lineage.expect("at least one chunk: records >= 1"),
+        generation,
         root: bundle.root,
         commitment: bundle.commitment,
         key_commitment: bundle.key_commitment,

@@ -1,5 +1,5 @@
 //! What the verifier trusts comes from the caller ([`Expected`], the key's shape), never from
-//! the prover's files: the tree size, the escrowed key, one backup per bundle, the key's
+//! the prover's files: the tree size, the escrowed key, one backup lineage per bundle, the key's
 //! shape, and what holds (and what does not) without the backup file.
 //!
 //! Real-circuit versions of the first two (the arity-2 forgery, a rogue key) run through the
@@ -9,7 +9,7 @@ mod common;
 
 use ark_bn254::Fr;
 use ark_ff::{Field, UniformRand};
-use common::{fixture, Fixture, BACKUP_ID};
+use common::{fixture, Fixture, GENERATION, LINEAGE};
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_verifier::*;
 
@@ -22,8 +22,8 @@ fn small() -> Fixture {
     fixture(10, 4, 7)
 }
 
-fn nonce(backup_id: u128, j: u128) -> Fr {
-    Fr::from((backup_id << 32) | j)
+fn nonce(lineage: u64, version: u32, j: u32) -> Fr {
+    Nonce::new(lineage, version, j).to_field()
 }
 
 #[test]
@@ -89,31 +89,62 @@ fn a_bundle_under_another_key_is_refused_naming_both_commitments() {
 }
 
 #[test]
-fn chunks_of_two_backups_cannot_be_mixed() {
-    // Chunk 1 taken from another backup (its own valid proof, same key, same index): without
-    // the backup file, the nonces alone refuse the mix.
-    let other = BACKUP_ID + 1;
+fn chunks_of_two_lineages_cannot_be_mixed() {
+    // Chunk 1 taken from a backup of another lineage (its own valid proof, same key, same
+    // index, even the same version): without the backup file, the nonces alone refuse the
+    // mix.
+    let other = LINEAGE + 1;
     let mut f = small();
-    f.reprove(1, |p| p.nonce = nonce(other, 1), &mut rng());
+    f.reprove(1, |p| p.nonce = nonce(other, GENERATION, 1), &mut rng());
     for backup in [None, Some(&f.backup)] {
         assert_eq!(
             f.verify_with(&f.expected, backup),
-            Err(VerifyError::BackupIdMismatch {
+            Err(VerifyError::LineageMismatch {
                 chunk: 1,
-                expected: BACKUP_ID,
+                expected: LINEAGE,
                 found: other
             })
         );
     }
     let msg = f.verify_with(&f.expected, None).unwrap_err().to_string();
-    assert!(msg.contains("one backup"), "{msg}");
+    assert!(msg.contains("one backup lineage"), "{msg}");
+}
+
+/// An incremental backup's bundle: chunks of one lineage with different versions (the
+/// parent's unchanged chunks and the child's re-encrypted ones) verify, with and without the
+/// backup file; the summary reports the lineage and the highest version.
+#[test]
+fn chunks_of_one_lineage_with_different_versions_verify() {
+    let mut f = small();
+    for (j, version) in [(0, 3), (2, GENERATION + 7)] {
+        f.reprove(
+            j,
+            |p| p.nonce = nonce(LINEAGE, version, j as u32),
+            &mut rng(),
+        );
+        f.backup.chunks[j].nonce = Nonce::new(LINEAGE, version, j as u32).to_u128();
+    }
+    for backup in [None, Some(&f.backup)] {
+        let summary = f.verify_with(&f.expected, backup).unwrap();
+        assert_eq!(
+            (summary.lineage, summary.generation),
+            (LINEAGE, GENERATION + 7)
+        );
+    }
+    // Against a backup file whose chunk 2 carries another version: refused.
+    let mut other = f.backup.clone();
+    other.chunks[2].nonce = Nonce::new(LINEAGE, GENERATION, 2).to_u128();
+    assert!(matches!(
+        f.verify_with(&f.expected, Some(&other)),
+        Err(VerifyError::ChunkNonce { chunk: 2, .. })
+    ));
 }
 
 #[test]
 fn a_duplicate_nonce_is_refused() {
     // Chunk 2 re-proven under chunk 0's nonce (the same (key, nonce) pair twice).
     let mut f = small();
-    f.reprove(2, |p| p.nonce = nonce(BACKUP_ID, 0), &mut rng());
+    f.reprove(2, |p| p.nonce = nonce(LINEAGE, GENERATION, 0), &mut rng());
     for backup in [None, Some(&f.backup)] {
         assert_eq!(
             f.verify_with(&f.expected, backup),
@@ -134,12 +165,15 @@ fn a_nonce_of_2_pow_128_or_more_is_refused() {
             found: big
         })
     );
-    assert_eq!(split_nonce(&big), None);
+    assert_eq!(Nonce::from_field(&big), None);
     assert_eq!(
-        split_nonce(&Fr::from(u128::MAX)),
-        Some((u128::MAX >> 32, u32::MAX))
+        Nonce::from_field(&Fr::from(u128::MAX)),
+        Some(Nonce::new(u64::MAX, u32::MAX, u32::MAX))
     );
-    assert_eq!(split_nonce(&nonce(BACKUP_ID, 7)), Some((BACKUP_ID, 7)));
+    assert_eq!(
+        Nonce::from_field(&nonce(LINEAGE, GENERATION, 7)),
+        Some(Nonce::new(LINEAGE, GENERATION, 7))
+    );
 }
 
 #[test]
@@ -190,7 +224,7 @@ fn without_the_backup_file_the_proofs_are_checked_and_c_is_not() {
     let f = small();
     let summary = f.verify_with(&f.expected, None).expect("no backup file");
     assert!(!summary.backup_checked);
-    assert_eq!(summary.backup_id, BACKUP_ID);
+    assert_eq!((summary.lineage, summary.generation), (LINEAGE, GENERATION));
     assert!(
         summary
             .to_string()
@@ -201,16 +235,14 @@ fn without_the_backup_file_the_proofs_are_checked_and_c_is_not() {
     assert!(with.backup_checked);
     assert!(!with.to_string().contains("not checked"), "{with}");
 
-    // A whole bundle re-proven under another backup id verifies on its own, and is refused
+    // A whole bundle re-proven under another lineage verifies on its own, and is refused
     // against the backup file whose nonces it does not use.
     let mut g = small();
     for j in 0..3 {
-        g.reprove(j, |p| p.nonce = nonce(BACKUP_ID + 5, j as u128), &mut rng());
+        g.reprove(j, |p| p.nonce = nonce(LINEAGE + 5, 0, j as u32), &mut rng());
     }
-    assert_eq!(
-        g.verify_with(&g.expected, None).unwrap().backup_id,
-        BACKUP_ID + 5
-    );
+    let summary = g.verify_with(&g.expected, None).unwrap();
+    assert_eq!((summary.lineage, summary.generation), (LINEAGE + 5, 0));
     assert!(matches!(
         g.verify(),
         Err(VerifyError::ChunkNonce { chunk: 0, .. })

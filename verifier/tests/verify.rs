@@ -800,7 +800,7 @@ fn summary_of_a_real_backup_verifies() {
     let fields: Vec<Fr> = (0..10 * 4).map(|_| Fr::rand(&mut rng)).collect();
     let records = Records::new(4, fields).unwrap();
     let key = EscrowKey::generate_with(&mut rng);
-    let backup = Backup::create_with_id(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
+    let backup = Backup::create_with_lineage(&records, RecordFormat::Csv, &key, 4, 77).unwrap();
     let summary = BackupSummary::from_backup(&backup);
     assert_eq!(summary.records, 10);
     assert_eq!(summary.chunks.len(), 3);
@@ -862,11 +862,11 @@ fn summary_of_a_real_backup_verifies() {
     };
     let ok = verify_bundle_with_rng(&bundle, &pk.vk, shape, &expected, Some(&summary), &mut rng)
         .unwrap();
-    assert_eq!(ok.backup_id, 77);
+    assert_eq!((ok.lineage, ok.generation), (77, 0));
     assert!(ok.backup_checked);
     assert_eq!(ok.root, records.root());
     // Another key's backup of the same records: refused on K.
-    let other = Backup::create_with_id(
+    let other = Backup::create_with_lineage(
         &records,
         RecordFormat::Csv,
         &EscrowKey::generate_with(&mut rng),
@@ -889,4 +889,101 @@ fn summary_of_a_real_backup_verifies() {
             ..
         })
     ));
+}
+
+/// An incremental backup (a real file's summary: chunks 0 and 2 of version 0 copied from
+/// the parent, chunk 1 of version 1) with toy proofs of its true public values verifies
+/// against the file, and the summary reports the lineage and generation 1; the parent's
+/// file is refused for the child's bundle (chunk 1's nonce is not the parent's).
+#[test]
+fn an_incremental_backup_with_mixed_versions_verifies() {
+    use zkbackup_core::lean_imt;
+    use zkbackup_core::EscrowKey;
+    use zkbackup_formats::backup::Backup;
+    use zkbackup_formats::claims::ClaimsLedger;
+    use zkbackup_formats::records::{RecordFormat, Records};
+
+    let mut rng = rng();
+    let mut fields: Vec<Fr> = (0..10 * 4).map(|_| Fr::rand(&mut rng)).collect();
+    let key = EscrowKey::generate_with(&mut rng);
+    let parent = Backup::create_with_lineage(
+        &Records::new(4, fields.clone()).unwrap(),
+        RecordFormat::Csv,
+        &key,
+        4,
+        0x5eed,
+    )
+    .unwrap();
+    fields[5 * 4] += Fr::ONE; // record 5: chunk 1
+    let records = Records::new(4, fields).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let claims = ClaimsLedger::beside_key(&dir.path().join("key.json"));
+    let (child, changes) =
+        Backup::update(&parent, &records, RecordFormat::Csv, &key, &claims).unwrap();
+    assert_eq!(changes.changed, vec![1]);
+    let summary = BackupSummary::from_backup(&child);
+
+    let pk = setup(5, 1);
+    let roots = lean_imt::chunk_roots(&records.leaves(), 4).unwrap();
+    let chunks = summary
+        .chunks
+        .iter()
+        .zip(&roots)
+        .enumerate()
+        .map(|(j, (c, root))| {
+            let public_inputs = ChunkPublic {
+                chunk_root: *root,
+                chunk_commitment: c.commitment,
+                key_commitment: key.commitment(),
+                nonce: Fr::from(c.nonce),
+                count: Fr::from(c.count),
+            };
+            let proof = prove(&pk, &public_inputs.to_inputs(), &mut rng);
+            ChunkProof {
+                index: j,
+                public_inputs,
+                proof,
+            }
+        })
+        .collect();
+    let bundle = Bundle {
+        version: BUNDLE_VERSION,
+        circuit_id: circuit_id(&pk.vk),
+        chain_id: None,
+        contract: None,
+        block: None,
+        arity: 4,
+        chunk_size: 4,
+        records: 10,
+        root: child.root(),
+        commitment: child.commitment(),
+        key_commitment: child.key_commitment(),
+        chunks,
+    };
+    let shape = ChunkShape {
+        arity: 4,
+        chunk_size: 4,
+    };
+    let expected = Expected {
+        root: records.root(),
+        size: 10,
+        key_commitment: key.commitment(),
+    };
+    let ok = verify_bundle_with_rng(&bundle, &pk.vk, shape, &expected, Some(&summary), &mut rng)
+        .unwrap();
+    assert_eq!((ok.lineage, ok.generation), (0x5eed, 1));
+    assert!(ok.backup_checked);
+    // The parent's file for the child's bundle: refused (its header's C and R differ first).
+    let err = verify_bundle_with_rng(
+        &bundle,
+        &pk.vk,
+        shape,
+        &expected,
+        Some(&BackupSummary::from_backup(&parent)),
+        &mut rng,
+    );
+    assert!(
+        matches!(err, Err(VerifyError::HeaderMismatch { .. })),
+        "{err:?}"
+    );
 }

@@ -176,13 +176,14 @@ fn checks(
         let backup = parsed?;
         let h = backup.header();
         let detail = format!(
-            "version {}, {} records of arity {} in {} chunks of {}, backup id {:#026x}",
+            "version {}, {} records of arity {} in {} chunks of {}, lineage {:#018x} generation {}",
             h.version,
             h.records,
             h.arity,
             backup.chunks().len(),
             h.chunk_size,
-            h.backup_id
+            h.lineage,
+            h.generation
         );
         Ok((backup, detail))
     })?
@@ -272,7 +273,8 @@ fn to_json(path: &Path, key_given: bool, backup: Option<&Backup>, report: &Repor
             "records": h.records,
             "chunk_size": h.chunk_size,
             "chunk_count": b.chunks().len(),
-            "backup_id": h.backup_id.to_string(),
+            "lineage": format!("{:#018x}", h.lineage),
+            "generation": h.generation,
             "root": to_hex(&h.root),
             "commitment": to_hex(&h.commitment),
             "key_commitment": to_hex(&h.key_commitment),

@@ -54,6 +54,7 @@ fn to_json(backup: &Backup) -> Value {
             json!({
                 "index": c.index,
                 "nonce": c.nonce.to_string(),
+                "version": c.nonce_parts().version,
                 "records": c.length as usize / h.arity,
                 "length": c.length,
                 "ciphertext": c.ciphertext.iter().map(field::to_decimal).collect::<Vec<_>>(),
@@ -68,7 +69,8 @@ fn to_json(backup: &Backup) -> Value {
         "records": h.records,
         "chunk_size": h.chunk_size,
         "chunk_count": backup.chunks().len(),
-        "backup_id": h.backup_id.to_string(),
+        "lineage": format!("{:#018x}", h.lineage),
+        "generation": h.generation,
         "root": field::to_hex(&h.root),
         "commitment": field::to_hex(&h.commitment),
         "key_commitment": field::to_hex(&h.key_commitment),
@@ -90,7 +92,8 @@ fn write_table(
     writeln!(out, "records         {}", h.records)?;
     writeln!(out, "chunk size      {}", h.chunk_size)?;
     writeln!(out, "chunks          {}", backup.chunks().len())?;
-    writeln!(out, "backup id       {:#026x}", h.backup_id)?;
+    writeln!(out, "lineage         {:#018x}", h.lineage)?;
+    writeln!(out, "generation      {}", h.generation)?;
     writeln!(out, "root (R)        {}", field::to_hex(&h.root))?;
     writeln!(out, "key commitment  {}", field::to_hex(&h.key_commitment))?;
     writeln!(out, "commitment (C)  {}", field::to_hex(&h.commitment))?;
@@ -101,17 +104,18 @@ fn write_table(
     writeln!(out)?;
     writeln!(
         out,
-        "{:>7}  {:>8}  {:>8}  {:>10}  {:<40}  commitment",
-        "chunk", "records", "length", "ciphertext", "nonce"
+        "{:>7}  {:>8}  {:>8}  {:>10}  {:>10}  {:<40}  commitment",
+        "chunk", "records", "length", "ciphertext", "version", "nonce"
     )?;
     for c in backup.chunks() {
         writeln!(
             out,
-            "{:>7}  {:>8}  {:>8}  {:>10}  {:<40}  {}",
+            "{:>7}  {:>8}  {:>8}  {:>10}  {:>10}  {:<40}  {}",
             c.index,
             c.length as usize / h.arity,
             c.length,
             c.ciphertext.len(),
+            c.nonce_parts().version,
             c.nonce,
             field::to_hex(&c.commitment)
         )?;

@@ -3,8 +3,9 @@
 //! each checked canonical).
 
 use super::{
-    format_code, format_from_code, Backup, BackupError, Chunk, Header, IntegrityProblem,
-    StructureProblem, CHUNK_PREFIX_LEN, ELEMENT_LEN, HEADER_LEN, MAGIC, TRAILER_LEN, VERSION,
+    check_nonce, format_code, format_from_code, Backup, BackupError, Chunk, Header,
+    IntegrityProblem, StructureProblem, CHUNK_PREFIX_LEN, ELEMENT_LEN, HEADER_LEN, MAGIC,
+    TRAILER_LEN, VERSION, VERSION_1,
 };
 use crate::fs::write_new_file;
 use ark_bn254::Fr;
@@ -12,7 +13,7 @@ use ark_ff::{BigInt, BigInteger, PrimeField};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
-use zkbackup_core::chunk::{chunk_nonce, MAX_ARITY};
+use zkbackup_core::chunk::MAX_ARITY;
 use zkbackup_core::cipher::ciphertext_len;
 
 impl Backup {
@@ -47,7 +48,10 @@ impl Backup {
         w.write_all(&(h.chunk_size as u32).to_be_bytes())?;
         w.write_all(&(self.chunks.len() as u32).to_be_bytes())?;
         w.write_all(&h.records.to_be_bytes())?;
-        w.write_all(&h.backup_id.to_be_bytes()[4..])?;
+        // v2: lineage (u64) and generation (u32); the same 12 bytes as v1's backup id
+        // `lineage · 2^32 + generation`.
+        w.write_all(&h.lineage.to_be_bytes())?;
+        w.write_all(&h.generation.to_be_bytes())?;
         for x in [&h.root, &h.key_commitment, &h.commitment] {
             w.write_all(&element_bytes(x))?;
         }
@@ -235,7 +239,7 @@ impl<'a> Parser<'a> {
     fn backup(mut self) -> Result<Backup, BackupError> {
         self.take(MAGIC.len(), "magic")?;
         let version = self.u32("version")?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(BackupError::UnknownVersion {
                 path: self.path.to_path_buf(),
                 found: version,
@@ -273,9 +277,10 @@ impl<'a> Parser<'a> {
                 chunk_size,
             });
         }
-        let mut id = [0u8; 16];
-        id[4..].copy_from_slice(self.take(12, "backup id")?);
-        let backup_id = u128::from_be_bytes(id);
+        // v1's 96-bit backup id `b` is the same 12 bytes: lineage `b >> 32`, generation
+        // `b mod 2^32`.
+        let lineage = u64::from_be_bytes(self.take(8, "lineage")?.try_into().expect("8 bytes"));
+        let generation = self.u32("generation")?;
         let root = self.element(&|| "the state root".into())?;
         let key_commitment = self.element(&|| "the key commitment".into())?;
         let commitment = self.element(&|| "the backup commitment".into())?;
@@ -308,13 +313,8 @@ impl<'a> Parser<'a> {
             }
             let nonce =
                 u128::from_be_bytes(self.take(16, "chunk nonce")?.try_into().expect("16 bytes"));
-            let expected = chunk_nonce(backup_id, j);
-            if nonce != expected {
-                return self.invalid(StructureProblem::Nonce {
-                    chunk: j,
-                    nonce,
-                    expected,
-                });
+            if let Err(problem) = check_nonce(version, lineage, generation, j, nonce) {
+                return self.invalid(problem);
             }
             let stored_length = self.u32("chunk length")?;
             if stored_length != length {
@@ -355,7 +355,8 @@ impl<'a> Parser<'a> {
             arity,
             chunk_size,
             records,
-            backup_id,
+            lineage,
+            generation,
             root,
             key_commitment,
             commitment,

@@ -1,99 +1,124 @@
-//! Encrypting records into a backup.
+//! Encrypting records into a full backup: a new lineage, generation 0.
 
 use super::{leaf, Backup, BackupError, Chunk, CreateProblem, Header, VERSION};
 use crate::records::{RecordFormat, Records};
 use ark_bn254::Fr;
 use rand::{rngs::OsRng, RngCore};
 use rayon::prelude::*;
-use zkbackup_core::chunk::{chunk_nonce, BACKUP_ID_BITS};
+use zkbackup_core::chunk::Nonce;
 use zkbackup_core::cipher;
 use zkbackup_core::commitment::{backup_commitment, chunk_commitment};
 use zkbackup_core::lean_imt;
 use zkbackup_core::EscrowKey;
 
-/// A fresh 96-bit backup id, from the operating system's generator.
-pub fn random_backup_id() -> u128 {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes[4..]);
-    u128::from_be_bytes(bytes)
+/// A fresh 64-bit lineage, from the operating system's generator.
+pub fn random_lineage() -> u64 {
+    OsRng.next_u64()
+}
+
+/// The shape checks of a new backup: chunk size and chunk count.
+pub(super) fn check_shape(records: &Records, chunk_size: usize) -> Result<usize, BackupError> {
+    let bad = |problem| Err(BackupError::Create(problem));
+    if chunk_size == 0 || !chunk_size.is_power_of_two() {
+        return bad(CreateProblem::ChunkSizeNotPowerOfTwo(chunk_size));
+    }
+    if chunk_size
+        .checked_mul(records.arity())
+        .is_none_or(|l| l > u32::MAX as usize)
+    {
+        return bad(CreateProblem::ChunkSizeTooLarge(chunk_size));
+    }
+    let n = records.len();
+    let chunk_count = n.div_ceil(chunk_size);
+    if chunk_count > u32::MAX as usize {
+        return bad(CreateProblem::TooManyChunks { records: n });
+    }
+    Ok(chunk_count)
+}
+
+/// Encrypts one chunk's plaintext under `nonce`; returns the chunk and its chunk root.
+pub(super) fn encrypt_chunk(
+    plaintext: &[Fr],
+    arity: usize,
+    key: &EscrowKey,
+    nonce: Nonce,
+) -> (Chunk, Fr) {
+    let nonce = nonce.to_u128();
+    let ciphertext = cipher::encrypt(plaintext, key, nonce);
+    let commitment = chunk_commitment(&ciphertext);
+    let chunk = Chunk {
+        index: nonce as u32,
+        nonce,
+        length: plaintext.len() as u32,
+        ciphertext,
+        commitment,
+    };
+    (chunk, chunk_root(plaintext, arity))
+}
+
+/// The LeanIMT root of one chunk's record leaves.
+pub(super) fn chunk_root(plaintext: &[Fr], arity: usize) -> Fr {
+    let leaves: Vec<Fr> = plaintext.chunks(arity).map(leaf).collect();
+    lean_imt::root(&leaves).expect("a chunk is not empty")
+}
+
+/// The header of a backup of `chunks` with these chunk roots.
+pub(super) fn assemble(header: Header, per_chunk: Vec<(Chunk, Fr)>) -> Backup {
+    let (chunks, chunk_roots): (Vec<Chunk>, Vec<Fr>) = per_chunk.into_iter().unzip();
+    let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
+    let header = Header {
+        root: lean_imt::root_of_chunk_roots(&chunk_roots).expect("at least one chunk"),
+        commitment: backup_commitment(&commitments),
+        ..header
+    };
+    Backup { header, chunks }
 }
 
 impl Backup {
     /// Encrypts `records` into chunks of `chunk_size` records (a power of two), in
-    /// parallel, with a fresh random backup id. `format`, the format of the records file, is
-    /// recorded in the header as information (`inspect` shows it).
+    /// parallel, as a full backup: a fresh random lineage, generation 0, every chunk's nonce
+    /// version 0. `format`, the format of the records file, is recorded in the header as
+    /// information (`inspect` shows it).
     pub fn create(
         records: &Records,
         format: RecordFormat,
         key: &EscrowKey,
         chunk_size: usize,
     ) -> Result<Self, BackupError> {
-        Self::create_with_id(records, format, key, chunk_size, random_backup_id())
+        Self::create_with_lineage(records, format, key, chunk_size, random_lineage())
     }
 
-    /// [`Backup::create`] with a given backup id (tests and benches; a real backup must use
-    /// a fresh random id, or nonces may repeat).
-    pub fn create_with_id(
+    /// [`Backup::create`] with a given lineage (tests and benches; a real backup must use a
+    /// fresh random lineage, or nonces may repeat).
+    pub fn create_with_lineage(
         records: &Records,
         format: RecordFormat,
         key: &EscrowKey,
         chunk_size: usize,
-        backup_id: u128,
+        lineage: u64,
     ) -> Result<Self, BackupError> {
-        let bad = |problem| Err(BackupError::Create(problem));
+        check_shape(records, chunk_size)?;
         let arity = records.arity();
-        let fields = records.fields();
-        if chunk_size == 0 || !chunk_size.is_power_of_two() {
-            return bad(CreateProblem::ChunkSizeNotPowerOfTwo(chunk_size));
-        }
-        if chunk_size
-            .checked_mul(arity)
-            .is_none_or(|l| l > u32::MAX as usize)
-        {
-            return bad(CreateProblem::ChunkSizeTooLarge(chunk_size));
-        }
-        if backup_id >> BACKUP_ID_BITS != 0 {
-            return bad(CreateProblem::BackupIdTooLarge);
-        }
-        let records = fields.len() / arity;
-        let chunk_count = records.div_ceil(chunk_size);
-        if chunk_count > u32::MAX as usize {
-            return bad(CreateProblem::TooManyChunks { records });
-        }
-        let per_chunk: Vec<(Chunk, Fr)> = fields
+        let per_chunk: Vec<(Chunk, Fr)> = records
+            .fields()
             .par_chunks(chunk_size * arity)
             .enumerate()
             .map(|(j, plaintext)| {
-                let index = j as u32;
-                let nonce = chunk_nonce(backup_id, index);
-                let length = plaintext.len() as u32;
-                let ciphertext = cipher::encrypt(plaintext, key, nonce);
-                let commitment = chunk_commitment(&ciphertext);
-                let leaves: Vec<Fr> = plaintext.chunks(arity).map(leaf).collect();
-                let chunk_root = lean_imt::root(&leaves).expect("a chunk is not empty");
-                let chunk = Chunk {
-                    index,
-                    nonce,
-                    length,
-                    ciphertext,
-                    commitment,
-                };
-                (chunk, chunk_root)
+                encrypt_chunk(plaintext, arity, key, Nonce::new(lineage, 0, j as u32))
             })
             .collect();
-        let (chunks, chunk_roots): (Vec<Chunk>, Vec<Fr>) = per_chunk.into_iter().unzip();
-        let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
         let header = Header {
             version: VERSION,
             format,
             arity,
             chunk_size,
-            records: records as u64,
-            backup_id,
-            root: lean_imt::root_of_chunk_roots(&chunk_roots).expect("at least one chunk"),
+            records: records.len() as u64,
+            lineage,
+            generation: 0,
+            root: Fr::from(0u64),
             key_commitment: key.commitment(),
-            commitment: backup_commitment(&commitments),
+            commitment: Fr::from(0u64),
         };
-        Ok(Self { header, chunks })
+        Ok(assemble(header, per_chunk))
     }
 }

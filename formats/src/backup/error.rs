@@ -5,7 +5,8 @@
 //! error) is kept as the [`source`](std::error::Error::source) and not repeated in the
 //! message; what the format's own checks find is part of the message.
 
-use super::VERSION;
+use super::{VERSION, VERSION_1};
+use crate::claims::ClaimsError;
 use std::fmt;
 use std::path::PathBuf;
 use zkbackup_core::chunk::MAX_ARITY;
@@ -102,15 +103,55 @@ pub enum StructureProblem {
         /// The index it carries.
         index: u32,
     },
-    /// A chunk's nonce is not `backup id · 2^32 + j`.
-    #[error("chunk {chunk} has nonce {nonce}, expected backup id · 2^32 + {chunk} = {expected}")]
-    Nonce {
+    /// A chunk's nonce does not carry its position `j` in its low 32 bits.
+    #[error(
+        "chunk {chunk} has nonce {nonce}, whose chunk index (low 32 bits) is {index}, not {chunk}"
+    )]
+    NonceIndex {
         /// The chunk.
         chunk: u32,
         /// The nonce it carries.
         nonce: u128,
-        /// The nonce the header's backup id gives it.
-        expected: u128,
+        /// The nonce's index part.
+        index: u32,
+    },
+    /// A chunk's nonce is of another lineage than the header's.
+    #[error("chunk {chunk} has nonce {nonce} of lineage {lineage:#018x}, the header's lineage is {expected:#018x}")]
+    NonceLineage {
+        /// The chunk.
+        chunk: u32,
+        /// The nonce it carries.
+        nonce: u128,
+        /// The nonce's lineage part (bits 64..128).
+        lineage: u64,
+        /// The header's lineage.
+        expected: u64,
+    },
+    /// A v2 chunk's nonce version is above the header's generation: no generation up to
+    /// the file's encrypted it.
+    #[error("chunk {chunk} has nonce {nonce} of version {version}, above the header's generation {generation}")]
+    NonceVersionAboveGeneration {
+        /// The chunk.
+        chunk: u32,
+        /// The nonce it carries.
+        nonce: u128,
+        /// The nonce's version part (bits 32..64).
+        version: u32,
+        /// The header's generation.
+        generation: u32,
+    },
+    /// A v1 chunk's nonce is not `backup id · 2^32 + j`: its version part differs from the
+    /// header's generation (the backup id's low 32 bits).
+    #[error("chunk {chunk} has nonce {nonce} of version {version}; a version 1 file's nonces are backup id · 2^32 + j, version {generation}")]
+    NonceVersionNotGenerationV1 {
+        /// The chunk.
+        chunk: u32,
+        /// The nonce it carries.
+        nonce: u128,
+        /// The nonce's version part (bits 32..64).
+        version: u32,
+        /// The header's generation (the backup id's low 32 bits).
+        generation: u32,
     },
     /// A chunk's plaintext length is not the one the header's counts give it.
     #[error("chunk {chunk} has plaintext length {length}, expected {expected}")]
@@ -133,15 +174,46 @@ pub enum CreateProblem {
     /// A full chunk would hold more than `2^32 − 1` elements.
     #[error("chunk size {0} is too large")]
     ChunkSizeTooLarge(usize),
-    /// The backup id has more than 96 bits.
-    #[error("the backup id must be below 2^96")]
-    BackupIdTooLarge,
     /// The records make more chunks than the format counts.
     #[error("{records} records make more than 2^32 - 1 chunks")]
     TooManyChunks {
         /// The number of records.
         records: usize,
     },
+}
+
+/// Why [`Backup::update`](super::Backup::update) refuses to make an incremental backup of
+/// its parent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateProblem {
+    /// The key is not the parent's: an incremental backup keeps the parent's key.
+    #[error("the parent backup was made with the key whose commitment is {parent}, this key's commitment is {key}: an incremental backup needs the parent's key (make a full backup for another key)")]
+    WrongKey {
+        /// The parent's `K`.
+        parent: String,
+        /// The given key's commitment.
+        key: String,
+    },
+    /// The records have another arity than the parent's.
+    #[error("the records have {records} fields per record, the parent backup {parent}: an incremental backup keeps the parent's arity (make a full backup)")]
+    Arity {
+        /// The parent's arity.
+        parent: usize,
+        /// The records' arity.
+        records: usize,
+    },
+    /// The parent is at the last generation a nonce can carry.
+    #[error("the parent backup is generation {generation} of lineage {lineage:#018x}, the last a nonce can carry: start a new lineage with a full backup")]
+    GenerationExhausted {
+        /// The parent's lineage.
+        lineage: u64,
+        /// The parent's generation.
+        generation: u32,
+    },
+    /// A parent chunk's nonce breaks the format's nonce rule (a backup built in memory; a
+    /// file that does is refused when read).
+    #[error("{0}")]
+    ParentNonce(StructureProblem),
 }
 
 /// Errors of the backup file and of restore; each names the file where there is one.
@@ -170,7 +242,7 @@ pub enum BackupError {
         problem: IntegrityProblem,
     },
     /// A format version this build does not read.
-    #[error("{path}: unknown backup format version {found} (this build reads version {VERSION})")]
+    #[error("{path}: unknown backup format version {found} (this build reads versions {VERSION_1} and {VERSION})")]
     UnknownVersion {
         /// The backup file.
         path: PathBuf,
@@ -257,6 +329,17 @@ pub enum BackupError {
     /// The arguments to [`Backup::create`](super::Backup::create) are not valid.
     #[error("cannot create a backup: {0}")]
     Create(CreateProblem),
+    /// The parent of an incremental backup is refused.
+    #[error("{path}: cannot make an incremental backup of it: {problem}")]
+    Update {
+        /// The parent backup file.
+        path: PathBuf,
+        /// Why.
+        problem: UpdateProblem,
+    },
+    /// The generation of an incremental backup could not be claimed (nothing was encrypted).
+    #[error("cannot claim a generation for the incremental backup")]
+    Claims(#[from] ClaimsError),
 }
 
 impl BackupError {

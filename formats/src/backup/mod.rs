@@ -1,16 +1,23 @@
-//! The backup file, format v1: records encrypted chunk by chunk under the escrow key, with
-//! the commitments an auditor recomputes from the file alone. `docs/FORMAT.md` is the
-//! byte-level specification; this module implements it.
+//! The backup file, format v2 (v1 still read): records encrypted chunk by chunk under the
+//! escrow key, with the commitments an auditor recomputes from the file alone.
+//! `docs/FORMAT.md` is the byte-level specification; this module implements it.
 //!
 //! # Definitions
 //! - **Chunk `j`**: records `j·2^k .. min((j+1)·2^k, n)`, its plaintext the fields of those
 //!   records in order (`length = records in chunk × arity` elements), encrypted as one
 //!   message with [`cipher::encrypt`](zkbackup_core::cipher::encrypt).
-//! - **Nonce** of chunk `j`: `backup_id · 2^32 + j`, where `backup_id` is 96 bits drawn from
-//!   the operating system's generator for each backup. Within a backup the chunk index keeps
-//!   nonces distinct; across backups under one key two nonces collide only if two backup ids
-//!   do: after `q` backups with one key, probability at most `q² / 2^97` (`2^-57` for a million
-//!   backups). The nonce is below `2^128`, as the cipher requires.
+//! - **Lineage and generation**: a full backup ([`Backup::create`]) draws a random 64-bit
+//!   lineage from the operating system's generator and is generation 0; an incremental
+//!   backup ([`Backup::update`]) keeps its parent's lineage and takes a generation above the
+//!   parent's and above every generation of the lineage claimed before in the key's claims
+//!   ledger ([`crate::claims`]), claimed (appended and synced) before anything is encrypted.
+//! - **Nonce** of chunk `j` ([`Nonce`]): `lineage · 2^64 + version · 2^32 + j`, where
+//!   `version` is the generation that encrypted the chunk: `≤` the header's generation (v2);
+//!   exactly the generation in a v1 file. An unchanged chunk keeps its parent's nonce,
+//!   ciphertext and commitment; a changed or added one is encrypted under the child's
+//!   generation. So under one key a nonce repeats only if a (lineage, generation) pair is
+//!   used twice (the ledger prevents it) or two random lineages collide (probability at
+//!   most `q² / 2^65` after `q` full backups).
 //! - **Chunk commitment**: [`chunk_commitment`](zkbackup_core::commitment::chunk_commitment) of the chunk's ciphertext, a Poseidon
 //!   hash chain of 15 elements per 16-input call starting from the ciphertext length (see
 //!   [`zkbackup_core::commitment`]). The chunk's nonce and record count are not hashed into it: they
@@ -31,17 +38,19 @@
 //!
 //! # What binds the header
 //! The SHA-256 trailer is not a signature: anyone can edit a header and re-hash it. What
-//! restore produces is bound by other means: the ciphertext, nonces (backup id, index) and
-//! plaintext lengths by the cipher's tag under the key; the arity, chunk size and record
-//! count by `R` (records regrouped under another arity have another root: the header's `R`
-//! can only be made to match by someone who knows the plaintext, a root from the chain by
-//! no one); the stored commitments by recomputation. The records-format byte is bound by
-//! nothing and is information only.
+//! restore produces is bound by other means: the ciphertext, nonces (lineage, version,
+//! index) and plaintext lengths by the cipher's tag under the key; the arity, chunk size
+//! and record count by `R` (records regrouped under another arity have another root: the
+//! header's `R` can only be made to match by someone who knows the plaintext, a root from
+//! the chain by no one); the stored commitments by recomputation. The records-format byte
+//! is bound by nothing and is information only; the generation only bounds the chunks'
+//! versions (a lowered one is refused, a raised one changes nothing restore produces).
 //!
 //! # Layout of this module
 //! - this file: the model ([`Header`], [`Chunk`], [`Backup`] and its accessors) and the
 //!   format's constants;
-//! - `create`: encrypting records into a backup ([`Backup::create`]);
+//! - `create`: encrypting records into a full backup ([`Backup::create`]);
+//! - `update`: the incremental backup ([`Backup::update`], [`Changes`]);
 //! - `restore`: checking the commitments and decrypting ([`Backup::verify_commitments`],
 //!   [`Backup::restore`]);
 //! - `codec`: the bytes of the file (the writer with its SHA-256 trailer, the strict reader);
@@ -51,10 +60,13 @@ mod codec;
 mod create;
 mod error;
 mod restore;
+mod update;
 
 pub use codec::{element_bytes, element_from_bytes};
-pub use create::random_backup_id;
-pub use error::{BackupError, CreateProblem, IntegrityProblem, StructureProblem};
+pub use create::random_lineage;
+pub use error::{BackupError, CreateProblem, IntegrityProblem, StructureProblem, UpdateProblem};
+pub use update::Changes;
+pub use zkbackup_core::chunk::Nonce;
 
 use crate::records::RecordFormat;
 use ark_bn254::Fr;
@@ -62,8 +74,10 @@ use zkbackup_core::poseidon::hash;
 
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"ZKBACKUP";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes.
+pub const VERSION: u32 = 2;
+/// The first format version (96-bit backup id, one generation per file), still read.
+pub const VERSION_1: u32 = 1;
 /// Bytes of the fixed header.
 pub const HEADER_LEN: usize = 140;
 /// Bytes of a chunk's fixed fields (index, nonce, length) before its ciphertext.
@@ -93,7 +107,8 @@ pub fn format_from_code(code: u8) -> Option<RecordFormat> {
 /// The fixed header of a backup.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// The format version ([`VERSION`]).
+    /// The format version the file was read with ([`VERSION`] or [`VERSION_1`]); written
+    /// back as it is, so a v1 file re-encodes byte for byte.
     pub version: u32,
     /// The format of the records file the backup was made from. Information only: the
     /// byte is covered by no commitment or tag (only the SHA-256 trailer, which anyone can
@@ -105,8 +120,14 @@ pub struct Header {
     pub chunk_size: usize,
     /// Number of records, at least 1.
     pub records: u64,
-    /// The random 96-bit backup id, the high part of every nonce.
-    pub backup_id: u128,
+    /// The lineage: 64 random bits drawn by the full backup that started it, the high part
+    /// of every nonce (bytes 32..40; a v1 file's backup id `b` reads as lineage `b >> 32`).
+    pub lineage: u64,
+    /// The generation of the lineage: 0 for a full backup, above its parent's (and above
+    /// every generation claimed for the lineage) for an incremental one (bytes 40..44; a v1
+    /// file's backup id `b` reads as generation `b mod 2^32`). Every chunk's nonce version
+    /// is at most this (v1: exactly this).
+    pub generation: u32,
     /// The state root `R`.
     pub root: Fr,
     /// The key commitment `K`.
@@ -120,7 +141,8 @@ pub struct Header {
 pub struct Chunk {
     /// The chunk's index `j`.
     pub index: u32,
-    /// `backup_id · 2^32 + j`.
+    /// `lineage · 2^64 + version · 2^32 + j` ([`Nonce`]), `version` the generation that
+    /// encrypted the chunk.
     pub nonce: u128,
     /// Plaintext elements (records in the chunk × arity).
     pub length: u32,
@@ -128,6 +150,58 @@ pub struct Chunk {
     pub ciphertext: Vec<Fr>,
     /// The chunk commitment.
     pub commitment: Fr,
+}
+
+impl Chunk {
+    /// The nonce's parts: lineage, version and index.
+    pub fn nonce_parts(&self) -> Nonce {
+        Nonce::from_u128(self.nonce)
+    }
+}
+
+/// The nonce rule of chunk `j` under a header of format `version` (`docs/FORMAT.md` §4):
+/// the nonce's index is `j` and its lineage the header's; its version is at most the
+/// header's generation (v2) or exactly it (v1).
+pub fn check_nonce(
+    version: u32,
+    lineage: u64,
+    generation: u32,
+    j: u32,
+    nonce: u128,
+) -> Result<(), StructureProblem> {
+    let parts = Nonce::from_u128(nonce);
+    if parts.index != j {
+        return Err(StructureProblem::NonceIndex {
+            chunk: j,
+            nonce,
+            index: parts.index,
+        });
+    }
+    if parts.lineage != lineage {
+        return Err(StructureProblem::NonceLineage {
+            chunk: j,
+            nonce,
+            lineage: parts.lineage,
+            expected: lineage,
+        });
+    }
+    if version == VERSION_1 && parts.version != generation {
+        return Err(StructureProblem::NonceVersionNotGenerationV1 {
+            chunk: j,
+            nonce,
+            version: parts.version,
+            generation,
+        });
+    }
+    if parts.version > generation {
+        return Err(StructureProblem::NonceVersionAboveGeneration {
+            chunk: j,
+            nonce,
+            version: parts.version,
+            generation,
+        });
+    }
+    Ok(())
 }
 
 /// A backup: header and chunks, in memory.
@@ -172,3 +246,5 @@ impl Backup {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod update_tests;

@@ -92,12 +92,17 @@ fn layout_matches_the_spec() {
     let (b, k, _) = small(RecordFormat::Csv);
     let bytes = b.to_bytes();
     assert_eq!(&bytes[..8], b"ZKBACKUP");
-    assert_eq!(bytes[8..12], 1u32.to_be_bytes());
+    assert_eq!(bytes[8..12], 2u32.to_be_bytes());
     assert_eq!(bytes[12..16], [0, 2, 0, 0]);
     assert_eq!(bytes[16..20], 2u32.to_be_bytes());
     assert_eq!(bytes[20..24], 3u32.to_be_bytes());
     assert_eq!(bytes[24..32], 5u64.to_be_bytes());
-    assert_eq!(bytes[32..44], b.header().backup_id.to_be_bytes()[4..]);
+    assert_eq!(bytes[32..40], b.header().lineage.to_be_bytes());
+    assert_eq!(
+        bytes[40..44],
+        0u32.to_be_bytes(),
+        "a full backup is generation 0"
+    );
     assert_eq!(bytes[44..76], element_bytes(&b.root()));
     assert_eq!(bytes[76..108], element_bytes(&k.commitment()));
     assert_eq!(bytes[108..140], element_bytes(&b.commitment()));
@@ -121,10 +126,11 @@ fn layout_matches_the_spec() {
 #[test]
 fn nonces_and_commitments_follow_their_definitions() {
     let (b, _, _) = small(RecordFormat::Csv);
-    let id = b.header().backup_id;
-    assert!(id < 1 << 96);
+    let lineage = b.header().lineage;
+    assert_eq!(b.header().generation, 0);
     for c in b.chunks() {
-        assert_eq!(c.nonce, (id << 32) + u128::from(c.index));
+        assert_eq!(c.nonce, (u128::from(lineage) << 64) + u128::from(c.index));
+        assert_eq!(c.nonce_parts(), Nonce::new(lineage, 0, c.index));
         assert_eq!(c.commitment, chunk_commitment(&c.ciphertext));
     }
     let commitments: Vec<Fr> = b.chunks().iter().map(|c| c.commitment).collect();
@@ -138,7 +144,7 @@ fn two_backups_never_share_a_nonce() {
     let f = fields(8, 4);
     let a = Backup::create(&records(1, &f), RecordFormat::Csv, &k, 1).unwrap();
     let b = Backup::create(&records(1, &f), RecordFormat::Csv, &k, 1).unwrap();
-    assert_ne!(a.header().backup_id, b.header().backup_id);
+    assert_ne!(a.header().lineage, b.header().lineage);
     let mut nonces: Vec<u128> = a
         .chunks()
         .iter()
@@ -199,14 +205,18 @@ fn truncation_and_extension_fail_the_integrity_check() {
 fn unknown_version_is_named() {
     let (b, _, _) = small(RecordFormat::Csv);
     let mut bytes = b.to_bytes();
-    bytes[8..12].copy_from_slice(&2u32.to_be_bytes());
-    reseal(&mut bytes);
-    let err = Backup::from_bytes(&bytes, p()).unwrap_err();
-    assert!(
-        matches!(err, BackupError::UnknownVersion { found: 2, .. }),
-        "{err}"
-    );
-    assert!(err.to_string().contains("unknown backup format version 2"));
+    for version in [0u32, 3] {
+        bytes[8..12].copy_from_slice(&version.to_be_bytes());
+        reseal(&mut bytes);
+        let err = Backup::from_bytes(&bytes, p()).unwrap_err();
+        assert!(
+            matches!(err, BackupError::UnknownVersion { found, .. } if found == version),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&format!(
+            "unknown backup format version {version} (this build reads versions 1 and 2)"
+        )));
+    }
 }
 
 #[test]
@@ -291,9 +301,34 @@ fn inconsistent_headers_are_refused() {
     );
     edit(20, &4u32.to_be_bytes(), "4 chunks cannot hold 5 records");
     edit(24, &0u64.to_be_bytes(), "record count is zero");
-    edit(32, &[1], "expected backup id");
+    edit(32, &[1], "the header's lineage is 0x01");
     edit(140, &1u32.to_be_bytes(), "chunk 0 carries index 1");
-    edit(144 + 15, &[9], "chunk 0 has nonce");
+    edit(
+        144 + 15,
+        &[9],
+        "whose chunk index (low 32 bits) is 9, not 0",
+    );
+    // The nonce's version (bytes 8..12 of the nonce) above the header's generation 0.
+    edit(
+        144 + 11,
+        &[1],
+        "of version 1, above the header's generation 0",
+    );
+    let mut t = bytes.clone();
+    t[144 + 11] = 1;
+    reseal(&mut t);
+    assert!(matches!(
+        Backup::from_bytes(&t, p()),
+        Err(BackupError::Invalid {
+            problem: StructureProblem::NonceVersionAboveGeneration {
+                chunk: 0,
+                version: 1,
+                generation: 0,
+                ..
+            },
+            ..
+        })
+    ));
     edit(160, &5u32.to_be_bytes(), "chunk 0 has plaintext length 5");
     // 6 records still make 3 chunks of 2, but a last chunk of 4 elements, not 2: a
     // ciphertext of 7 elements, not 4.
@@ -484,8 +519,6 @@ fn create_validates_its_arguments() {
             "{err:?}"
         );
     }
-    let err = Backup::create_with_id(&r, RecordFormat::Csv, &k, 2, 1 << 96).unwrap_err();
-    assert!(err.to_string().contains("below 2^96"), "{err}");
 }
 
 #[test]

@@ -11,7 +11,8 @@ use zkbackup_core::lean_imt;
 use zkbackup_tests::toy;
 use zkbackup_verifier::{
     circuit_id, verify_bundle_with_rng, BackupChunk, BackupSummary, Bundle, ChunkProof,
-    ChunkPublic, ChunkShape, Expected, Proof, Summary, VerifyError, VerifyingKey, BUNDLE_VERSION,
+    ChunkPublic, ChunkShape, Expected, Nonce, Proof, Summary, VerifyError, VerifyingKey,
+    BUNDLE_VERSION,
 };
 
 /// The toy circuit's proving key (ark-groth16's) and its verifying key as the verifier
@@ -33,8 +34,10 @@ pub fn prove(keys: &ToyKeys, inputs: &[Fr], rng: &mut StdRng) -> Proof<Bn254> {
     toy::prove(&keys.pk, inputs, rng).into()
 }
 
-/// The backup id of every fixture's nonces.
-pub const BACKUP_ID: u128 = 0x1234_5678_9abc_def0_1122_3344;
+/// The lineage of every fixture's nonces.
+pub const LINEAGE: u64 = 0x1234_5678_9abc_def0;
+/// The version (generation) of every fixture's nonces.
+pub const GENERATION: u32 = 0x1122_3344;
 
 /// An honest bundle, the backup summary it matches, the key's shape, and what an auditor
 /// trusts (the root it proves, its record count, its key commitment).
@@ -88,7 +91,6 @@ pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
     let mut rng = StdRng::seed_from_u64(seed + 1);
     let n = records.div_ceil(chunk_size as u64) as usize;
     let key_commitment = Fr::rand(&mut rng);
-    let backup_id = BACKUP_ID;
     let mut chunks = Vec::with_capacity(n);
     let mut backup_chunks = Vec::with_capacity(n);
     for j in 0..n {
@@ -97,7 +99,7 @@ pub fn fixture(records: u64, chunk_size: usize, seed: u64) -> Fixture {
         } else {
             records - chunk_size as u64 * (n as u64 - 1)
         };
-        let nonce = (backup_id << 32) | j as u128;
+        let nonce = Nonce::new(LINEAGE, GENERATION, j as u32).to_u128();
         let public_inputs = ChunkPublic {
             chunk_root: Fr::rand(&mut rng),
             chunk_commitment: Fr::rand(&mut rng),
