@@ -31,7 +31,9 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use zkbackup_core::chunk::{ChunkError, ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::commitment::chunk_commitment;
 use zkbackup_core::field::to_hex;
+use zkbackup_core::lean_imt;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::Records;
@@ -474,11 +476,29 @@ impl ProveJob<'_> {
                 .filter(|&j| done[j].is_none())
                 .filter_map(|j| by_index.get(&j).map(|&c| (j, c)))
                 .collect();
+            let key_commitment = self.key.commitment();
             let candidates: Vec<Option<ChunkProof>> = offered
                 .into_par_iter()
                 .map(|(j, old)| {
-                    let public = witness(j)?.public();
-                    matches_backup(j, &public).map_err(RunError::Mismatch)?;
+                    // The values a proof of this chunk would have: the chunk root of its
+                    // records, the commitment of its stored ciphertext (a proof binds that
+                    // ciphertext to the records and key: no need to encrypt again), `K`,
+                    // its nonce and record count.
+                    let chunk = &self.backup.chunks()[j];
+                    let witness = witness(j)?;
+                    let public = ChunkPublic {
+                        chunk_root: lean_imt::root(&witness.leaves())
+                            .expect("a witness holds a record"),
+                        chunk_commitment: chunk_commitment(&chunk.ciphertext),
+                        key_commitment,
+                        nonce: Fr::from(chunk.nonce),
+                        count: Fr::from(witness.count() as u64),
+                    };
+                    if public.chunk_commitment != chunk.commitment {
+                        return Err(RunError::Mismatch(format!(
+                            "chunk {j}: the backup's chunk commitment is not that of its ciphertext (a damaged backup?)"
+                        )));
+                    }
                     Ok((old.public_inputs == public).then(|| ChunkProof {
                         index: j,
                         public_inputs: public,

@@ -272,22 +272,32 @@ fn reused_proofs_are_checkpointed_and_a_stopped_run_resumes_without_reuse() {
     f.verify(&new, &f.backup);
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn runs() -> usize {
+    std::env::var("ZKBACKUP_REUSE_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+}
+
 /// Re-proving 64 records (arity 4) in chunks of 8 where one chunk changed (its proof removed
-/// from the old bundle) against proving them from scratch, alternated, medians.
-/// `cargo test -p zkbackup-prover --test reuse -- --ignored --nocapture`
+/// from the old bundle), and where none did, against proving them from scratch; the three
+/// alternated, medians.
+/// `cargo test -p zkbackup-prover --test reuse -- --ignored --nocapture timing_delta`
 #[test]
 #[ignore = "timing; run by hand"]
 fn timing_delta_vs_scratch() {
     use std::time::Instant;
-    let runs: usize = std::env::var("ZKBACKUP_REUSE_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let runs = runs();
     let f = fixture(17, 4, 8, 64);
     let (good, _) = f.prove(&f.backup, "warmup.json", None).unwrap();
     let mut old = good.clone();
     old.chunks.remove(3);
-    let (mut scratch, mut delta) = (Vec::new(), Vec::new());
+    let (mut scratch, mut delta, mut all) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         let t = Instant::now();
         let (_, r) = f.prove(&f.backup, &format!("s{i}.json"), None).unwrap();
@@ -300,17 +310,54 @@ fn timing_delta_vs_scratch() {
         delta.push(t.elapsed().as_secs_f64());
         assert_eq!((r.proven, r.reused), (1, 7));
         f.verify(&b, &f.backup);
+        let t = Instant::now();
+        let (_, r) = f
+            .prove(&f.backup, &format!("a{i}.json"), Some(&good))
+            .unwrap();
+        all.push(t.elapsed().as_secs_f64());
+        assert_eq!((r.proven, r.reused), (0, 8));
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (s, d) = (median(&mut scratch), median(&mut delta));
+    let (s, d, a) = (median(scratch), median(delta), median(all));
     println!(
-        "64 records, arity 4, chunks of 8, 2 jobs, {runs} alternated runs: scratch {:.0} ms, \
-         delta (1 of 8 chunks) {:.0} ms, scratch/delta {:.2}x",
+        "64 records, arity 4, chunks of 8, 2 jobs, {runs} alternated runs (medians): scratch \
+         {:.0} ms, delta (1 of 8 chunks proven) {:.0} ms, all 8 reused {:.1} ms; \
+         scratch/delta {:.2}x",
         s * 1e3,
         d * 1e3,
+        a * 1e3,
         s / d
+    );
+}
+
+/// What reusing costs per chunk and per record: 1,024 records (arity 4) in chunks of 32,
+/// every proof reused.
+/// `cargo test -p zkbackup-prover --test reuse -- --ignored --nocapture timing_reuse`
+#[test]
+#[ignore = "timing; run by hand"]
+fn timing_reuse_overhead() {
+    use std::time::Instant;
+    let runs = runs();
+    let f = fixture(18, 4, 32, 1024);
+    let t = Instant::now();
+    let (good, _) = f.prove(&f.backup, "scratch.json", None).unwrap();
+    let scratch = t.elapsed().as_secs_f64();
+    let times: Vec<f64> = (0..runs)
+        .map(|i| {
+            let t = Instant::now();
+            let (_, r) = f
+                .prove(&f.backup, &format!("a{i}.json"), Some(&good))
+                .unwrap();
+            assert_eq!((r.proven, r.reused), (0, 32));
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let a = median(times);
+    println!(
+        "1,024 records, arity 4, chunks of 32 (32 chunks), 2 jobs: scratch {:.1} s (one run), \
+         all reused {:.0} ms (median of {runs}) = {:.1} ms per chunk, {:.0} us per record",
+        scratch,
+        a * 1e3,
+        a * 1e3 / 32.0,
+        a * 1e6 / 1024.0
     );
 }
