@@ -316,7 +316,9 @@ pub struct ProveJob<'a> {
 }
 
 impl ProveJob<'_> {
-    fn check(&self) -> Result<ChunkShape, RunError> {
+    /// Checks that the inputs belong together; returns the keys' shape and the chunk roots of
+    /// the records (their state root is the backup's).
+    fn check(&self) -> Result<(ChunkShape, Vec<Fr>), RunError> {
         let h = self.backup.header();
         let shape = self.prover.shape();
         let mismatch = |m: String| Err(RunError::Mismatch(m));
@@ -340,10 +342,20 @@ impl ProveJob<'_> {
                 "the key does not match the backup's key commitment (wrong key file?)".into(),
             );
         }
-        if self.records.root() != h.root {
+        let chunk_roots = lean_imt::chunk_roots(&self.records.leaves(), shape.chunk_size)
+            .expect("records are never empty, a chunk size is a power of two");
+        if lean_imt::root_of_chunk_roots(&chunk_roots).expect("not empty") != h.root {
             return mismatch("the records' state root differs from the backup's root (records of another state?)".into());
         }
-        Ok(shape)
+        if chunk_roots.len() != self.backup.chunks().len() {
+            return mismatch(format!(
+                "the records make {} chunks of {}, the backup has {}",
+                chunk_roots.len(),
+                shape.chunk_size,
+                self.backup.chunks().len()
+            ));
+        }
+        Ok((shape, chunk_roots))
     }
 
     /// Proves every chunk not yet checkpointed, `jobs` at a time, calling `progress(done,
@@ -377,7 +389,7 @@ impl ProveJob<'_> {
                 path: self.out.to_path_buf(),
             });
         }
-        let shape = self.check()?;
+        let (shape, chunk_roots) = self.check()?;
         let vk: VerifyingKey<Bn254> = self.prover.proving_key().vk.clone().into();
         let pvk = prepare_verifying_key(&vk);
         let id = RunId {
@@ -485,14 +497,13 @@ impl ProveJob<'_> {
                     // ciphertext to the records and key: no need to encrypt again), `K`,
                     // its nonce and record count.
                     let chunk = &self.backup.chunks()[j];
-                    let witness = witness(j)?;
+                    let count = self.records.len() - j * shape.chunk_size;
                     let public = ChunkPublic {
-                        chunk_root: lean_imt::root(&witness.leaves())
-                            .expect("a witness holds a record"),
+                        chunk_root: chunk_roots[j],
                         chunk_commitment: chunk_commitment(&chunk.ciphertext),
                         key_commitment,
                         nonce: Fr::from(chunk.nonce),
-                        count: Fr::from(witness.count() as u64),
+                        count: Fr::from(count.min(shape.chunk_size) as u64),
                     };
                     if public.chunk_commitment != chunk.commitment {
                         return Err(RunError::Mismatch(format!(
