@@ -127,6 +127,7 @@ impl ChunkProgress {
             return;
         }
         if let Some(bar) = &self.shared.bar {
+            bar.set_length(total as u64);
             bar.set_position(done as u64);
             return;
         }

@@ -229,6 +229,97 @@ fn prove_refuses_mismatched_inputs_with_exit_code_2() {
 }
 
 #[test]
+fn prove_reuse_takes_verified_old_proofs_and_reports_the_counts() {
+    let w = world();
+    let reprove = |old: &Path, out: &str| {
+        let run = prove_cmd(
+            &w.p("backup.zkb"),
+            &w.p("key.json"),
+            &w.p("keys"),
+            &w.p(out),
+        )
+        .path("--reuse", old)
+        .arg("--json")
+        .run();
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(run.status.success(), "{stderr}");
+        let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let good = verify(&w, &w.p(out), &w.root);
+        assert!(
+            good.status.success(),
+            "{}",
+            String::from_utf8_lossy(&good.stderr)
+        );
+        (json, stderr)
+    };
+
+    // The same backup again: every proof reused, nothing proven.
+    let (json, stderr) = reprove(&w.p("bundle.json"), "again.json");
+    assert_eq!(json["chunks"], 3);
+    assert_eq!(json["proven"], 0);
+    assert_eq!(json["reused"], 3);
+    assert_eq!(json["resumed"], 0);
+    assert_eq!(json["reuse_rejected"], serde_json::json!([]));
+    assert_eq!(json["reuse"], s(&w.p("bundle.json")));
+    assert!(
+        stderr.contains("proved 0 chunks, reused 3 (verified), of 3"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(w.p("again.json")).unwrap(),
+        std::fs::read(w.p("bundle.json")).unwrap()
+    );
+
+    // Chunk 1 missing, and chunk 0 carrying chunk 2's proof: both proven, with a warning
+    // naming chunk 0; chunk 2 reused.
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.p("bundle.json")).unwrap()).unwrap();
+    let chunks = old["chunks"].as_array_mut().unwrap();
+    chunks[0]["proof"] = chunks[2]["proof"].clone();
+    chunks.remove(1);
+    std::fs::write(w.p("old.json"), serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    let (json, stderr) = reprove(&w.p("old.json"), "delta.json");
+    assert_eq!(json["proven"], 2);
+    assert_eq!(json["reused"], 1);
+    assert_eq!(json["reuse_rejected"], serde_json::json!([0]));
+    assert!(
+        stderr.contains("proved 2 chunks, reused 1 (verified), of 3"),
+        "{stderr}"
+    );
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: --reuse"))
+        .unwrap_or_else(|| panic!("no warning in {stderr}"));
+    assert!(
+        warning.contains("old.json") && warning.contains("chunk(s) 0 "),
+        "{warning}"
+    );
+
+    // An old bundle for other proving keys: refused (exit 2), naming the file and why.
+    old["circuit_id"] = format!("0x{}", "ab".repeat(32)).into();
+    std::fs::write(
+        w.p("other.json"),
+        serde_json::to_string_pretty(&old).unwrap(),
+    )
+    .unwrap();
+    let err = prove_cmd(
+        &w.p("backup.zkb"),
+        &w.p("key.json"),
+        &w.p("keys"),
+        &w.p("refused.json"),
+    )
+    .path("--reuse", &w.p("other.json"))
+    .fails(2);
+    assert!(
+        err.contains(&format!("--reuse {}", w.p("other.json").display()))
+            && err.contains("circuit 0xabab"),
+        "{err}"
+    );
+    assert!(!w.p("refused.json").exists());
+    assert!(!w.p("refused.json.chunks").exists());
+}
+
+#[test]
 fn demo_runs_every_step_on_the_embedded_chain() {
     let out = zkbackup(&[
         "demo",

@@ -10,4 +10,6 @@ pub mod run;
 
 pub use keys::{ProvingKeys, ProvingKeysError, ProvingKeysMeta};
 pub use prove::{ChunkProver, ProveError};
-pub use run::{checkpoint_dir, lock_path, OutputLock, ProveJob, RunError, RunReport};
+pub use run::{
+    checkpoint_dir, lock_path, OutputLock, ProveJob, ReuseMismatch, RunError, RunReport,
+};

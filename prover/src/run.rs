@@ -13,23 +13,36 @@
 //! checkpoints: the second is refused at once with [`RunError::Locked`]. The operating system
 //! releases the lock when its process ends, however it ends, so a crash leaves nothing
 //! stale behind.
+//!
+//! A run can be offered the bundle of an earlier backup ([`ProveJob::reuse`]: `prove --reuse
+//! OLD`). A chunk whose public values, computed from this backup and the key, equal those of
+//! the old bundle's chunk at the same index takes the old proof instead of a new one, once
+//! the old proofs have been verified against those values (one batch; if it fails, each on
+//! its own, and the failing chunks are proven instead: [`RunReport::reuse_rejected`]). Reused
+//! proofs are checkpointed like proven ones, and the bundle is written the same way.
 
 use crate::prove::{ChunkProver, ProveError};
 use ark_bn254::{Bn254, Fr};
 use rand::rngs::OsRng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use zkbackup_core::chunk::{ChunkError, ChunkPublic, ChunkShape, ChunkWitness};
+use zkbackup_core::commitment::chunk_commitment;
 use zkbackup_core::field::to_hex;
+use zkbackup_core::lean_imt;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::Records;
 use zkbackup_verifier::bundle::{
     circuit_id, write_bundle, Bundle, BundleError, ChunkProof, BUNDLE_VERSION,
 };
-use zkbackup_verifier::{prepare_verifying_key, verify_chunk, VerifyingKey};
+use zkbackup_verifier::{
+    batch_verify, prepare_verifying_key, verify_chunk, PreparedVerifyingKey, VerifyingKey,
+};
 
 /// Why a proving run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +119,43 @@ pub enum RunError {
     /// A checkpoint or the bundle could not be written (the error names the file).
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    /// The bundle offered for reuse ([`ProveJob::reuse`]) is for another shape, circuit or
+    /// escrow key.
+    #[error("cannot reuse the old bundle's proofs")]
+    Reuse(#[source] ReuseMismatch),
+}
+
+/// Why the bundle offered for reuse cannot serve this run, whatever its chunks hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReuseMismatch {
+    /// Its chunks have another shape than the proving keys'.
+    #[error("it is for arity {found_arity} and chunk size {found_size}, the proving keys for arity {arity} and chunk size {size}")]
+    Shape {
+        /// The keys' arity.
+        arity: usize,
+        /// The keys' chunk size.
+        size: usize,
+        /// The old bundle's arity.
+        found_arity: usize,
+        /// The old bundle's chunk size.
+        found_size: usize,
+    },
+    /// Its proofs are for another verifying key (another setup).
+    #[error("it is for circuit {found}, the proving keys are circuit {expected} (another setup?)")]
+    Circuit {
+        /// The proving keys' circuit id.
+        expected: String,
+        /// The old bundle's circuit id.
+        found: String,
+    },
+    /// It is for another escrow key.
+    #[error("it is for key commitment {found}, the backup for {expected} (a backup under another escrow key?)")]
+    KeyCommitment {
+        /// The backup's key commitment `K` (hex).
+        expected: String,
+        /// The old bundle's (hex).
+        found: String,
+    },
 }
 
 /// What a run did.
@@ -117,6 +167,12 @@ pub struct RunReport {
     pub resumed: usize,
     /// Chunks proven by this run.
     pub proven: usize,
+    /// Chunks whose proof was taken from the bundle offered for reuse (each verified
+    /// against this backup's public values first).
+    pub reused: usize,
+    /// Chunks of the bundle offered for reuse whose public values matched but whose old
+    /// proof did not verify: proven again instead (ascending indices).
+    pub reuse_rejected: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,10 +308,17 @@ pub struct ProveJob<'a> {
     /// Set (e.g. by a Ctrl-C handler) to stop starting new chunks; finished ones stay
     /// checkpointed and the run returns [`RunError::Interrupted`].
     pub stop: Option<&'a AtomicBool>,
+    /// The bundle of an earlier backup (e.g. the parent of an incremental one): a chunk
+    /// whose public values equal those of the old bundle's chunk at the same index takes
+    /// its old proof, once verified (see the [module docs](self)). It must be for the same
+    /// proving keys (circuit id, shape) and escrow key: else [`RunError::Reuse`].
+    pub reuse: Option<&'a Bundle>,
 }
 
 impl ProveJob<'_> {
-    fn check(&self) -> Result<ChunkShape, RunError> {
+    /// Checks that the inputs belong together; returns the keys' shape and the chunk roots of
+    /// the records (their state root is the backup's).
+    fn check(&self) -> Result<(ChunkShape, Vec<Fr>), RunError> {
         let h = self.backup.header();
         let shape = self.prover.shape();
         let mismatch = |m: String| Err(RunError::Mismatch(m));
@@ -279,10 +342,20 @@ impl ProveJob<'_> {
                 "the key does not match the backup's key commitment (wrong key file?)".into(),
             );
         }
-        if self.records.root() != h.root {
+        let chunk_roots = lean_imt::chunk_roots(&self.records.leaves(), shape.chunk_size)
+            .expect("records are never empty, a chunk size is a power of two");
+        if lean_imt::root_of_chunk_roots(&chunk_roots).expect("not empty") != h.root {
             return mismatch("the records' state root differs from the backup's root (records of another state?)".into());
         }
-        Ok(shape)
+        if chunk_roots.len() != self.backup.chunks().len() {
+            return mismatch(format!(
+                "the records make {} chunks of {}, the backup has {}",
+                chunk_roots.len(),
+                shape.chunk_size,
+                self.backup.chunks().len()
+            ));
+        }
+        Ok((shape, chunk_roots))
     }
 
     /// Proves every chunk not yet checkpointed, `jobs` at a time, calling `progress(done,
@@ -316,7 +389,7 @@ impl ProveJob<'_> {
                 path: self.out.to_path_buf(),
             });
         }
-        let shape = self.check()?;
+        let (shape, chunk_roots) = self.check()?;
         let vk: VerifyingKey<Bn254> = self.prover.proving_key().vk.clone().into();
         let pvk = prepare_verifying_key(&vk);
         let id = RunId {
@@ -326,6 +399,10 @@ impl ProveJob<'_> {
             key_commitment: to_hex(&self.backup.key_commitment()),
             chunks: self.backup.chunks().len(),
         };
+        if let Some(old) = self.reuse {
+            check_reuse(old, shape, &id.circuit_id, self.backup.key_commitment())
+                .map_err(RunError::Reuse)?;
+        }
         let dir = checkpoint_dir(self.out);
         prepare_checkpoints(&dir, &id)?;
 
@@ -344,10 +421,44 @@ impl ProveJob<'_> {
             key_commitment: self.backup.key_commitment(),
             chunks,
         };
+        let checkpoint = |entry: &ChunkProof| -> Result<(), RunError> {
+            let path = dir.join(format!("chunk_{}.json", entry.index));
+            write_bundle(&path, &header(vec![entry.clone()]))?;
+            Ok(())
+        };
+
+        let arity = shape.arity;
+        let fields = self.records.fields();
+        // Chunk `j`'s witness: its records (decrypted from this backup), the key, its nonce.
+        let witness = |j: usize| -> Result<ChunkWitness, RunError> {
+            let chunk = &self.backup.chunks()[j];
+            let start = j * shape.chunk_size * arity;
+            let end = (start + shape.chunk_size * arity).min(fields.len());
+            ChunkWitness::new(
+                shape,
+                fields[start..end].to_vec(),
+                self.key.clone(),
+                chunk.nonce,
+            )
+            .map_err(|source| RunError::Witness { chunk: j, source })
+        };
+        // The witness's public values must be the backup's chunk `j`: its commitment (of
+        // the stored ciphertext) and nonce.
+        let matches_backup = |j: usize, public: &ChunkPublic| -> Result<(), String> {
+            let chunk = &self.backup.chunks()[j];
+            if public.chunk_commitment == chunk.commitment && public.nonce == Fr::from(chunk.nonce)
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "chunk {j}: the backup's ciphertext is not the encryption of these records under this key"
+                ))
+            }
+        };
 
         // Keep the checkpoints that match this backup and verify.
-        let mut done: Vec<Option<ChunkProof>> = (0..total)
-            .map(|j| {
+        let found: Vec<ChunkProof> = (0..total)
+            .filter_map(|j| {
                 let path = dir.join(format!("chunk_{j}.json"));
                 let text = fs::read_to_string(&path).ok()?;
                 let bundle = Bundle::from_json(&text).ok()?;
@@ -355,43 +466,77 @@ impl ProveJob<'_> {
                 let chunk = &self.backup.chunks()[j];
                 let ok = entry.index == j
                     && entry.public_inputs.chunk_commitment == chunk.commitment
-                    && entry.public_inputs.nonce == Fr::from(chunk.nonce)
-                    && verify_chunk(&pvk, &entry.public_inputs.to_inputs(), &entry.proof).is_ok();
+                    && entry.public_inputs.nonce == Fr::from(chunk.nonce);
                 ok.then_some(entry)
             })
             .collect();
+        let mut done: Vec<Option<ChunkProof>> = vec![None; total];
+        for entry in verified(&pvk, found).0 {
+            let j = entry.index;
+            done[j] = Some(entry);
+        }
         let resumed = done.iter().filter(|d| d.is_some()).count();
+
+        // Take the old bundle's proofs of chunks whose public values are unchanged, once
+        // verified against the values computed here.
+        let mut reused = 0;
+        let mut reuse_rejected = Vec::new();
+        if let Some(old) = self.reuse {
+            let by_index: HashMap<usize, &ChunkProof> =
+                old.chunks.iter().map(|c| (c.index, c)).collect();
+            let offered: Vec<(usize, &ChunkProof)> = (0..total)
+                .filter(|&j| done[j].is_none())
+                .filter_map(|j| by_index.get(&j).map(|&c| (j, c)))
+                .collect();
+            let key_commitment = self.key.commitment();
+            let candidates: Vec<Option<ChunkProof>> = offered
+                .into_par_iter()
+                .map(|(j, old)| {
+                    // The values a proof of this chunk would have: the chunk root of its
+                    // records, the commitment of its stored ciphertext (a proof binds that
+                    // ciphertext to the records and key: no need to encrypt again), `K`,
+                    // its nonce and record count.
+                    let chunk = &self.backup.chunks()[j];
+                    let count = self.records.len() - j * shape.chunk_size;
+                    let public = ChunkPublic {
+                        chunk_root: chunk_roots[j],
+                        chunk_commitment: chunk_commitment(&chunk.ciphertext),
+                        key_commitment,
+                        nonce: Fr::from(chunk.nonce),
+                        count: Fr::from(count.min(shape.chunk_size) as u64),
+                    };
+                    if public.chunk_commitment != chunk.commitment {
+                        return Err(RunError::Mismatch(format!(
+                            "chunk {j}: the backup's chunk commitment is not that of its ciphertext (a damaged backup?)"
+                        )));
+                    }
+                    Ok((old.public_inputs == public).then(|| ChunkProof {
+                        index: j,
+                        public_inputs: public,
+                        proof: old.proof.clone(),
+                    }))
+                })
+                .collect::<Result<_, RunError>>()?;
+            let (good, bad) = verified(&pvk, candidates.into_iter().flatten().collect());
+            good.par_iter().try_for_each(checkpoint)?;
+            reused = good.len();
+            reuse_rejected = bad;
+            for entry in good {
+                let j = entry.index;
+                done[j] = Some(entry);
+            }
+        }
+
+        // Progress counts the chunks to prove: those left, and those resumed.
+        let to_prove = total - reused;
         let pending: Vec<usize> = (0..total).filter(|&j| done[j].is_none()).collect();
         let finished = AtomicUsize::new(resumed);
-        progress(resumed, total);
+        progress(resumed, to_prove);
 
-        let arity = shape.arity;
-        let fields = self.records.fields();
         let prove_one = |j: usize| -> Result<ChunkProof, RunError> {
-            let chunk = &self.backup.chunks()[j];
-            let start = j * shape.chunk_size * arity;
-            let end = (start + shape.chunk_size * arity).min(fields.len());
-            let witness = ChunkWitness::new(
-                shape,
-                fields[start..end].to_vec(),
-                self.key.clone(),
-                chunk.nonce,
-            )
-            .map_err(|source| RunError::Witness { chunk: j, source })?;
-            let matches_backup = |public: &ChunkPublic| {
-                if public.chunk_commitment == chunk.commitment
-                    && public.nonce == Fr::from(chunk.nonce)
-                {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "chunk {j}: the backup's ciphertext is not the encryption of these records under this key"
-                    ))
-                }
-            };
             let (public, proof) = self
                 .prover
-                .prove_checked(witness, &mut OsRng, matches_backup)
+                .prove_checked(witness(j)?, &mut OsRng, |public| matches_backup(j, public))
                 .map_err(|source| match source {
                     ProveError::Rejected(m) => RunError::Mismatch(m),
                     source => RunError::Chunk { chunk: j, source },
@@ -401,9 +546,8 @@ impl ProveJob<'_> {
                 public_inputs: public,
                 proof: proof.into(),
             };
-            let path = dir.join(format!("chunk_{j}.json"));
-            write_bundle(&path, &header(vec![entry.clone()]))?;
-            progress(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
+            checkpoint(&entry)?;
+            progress(finished.fetch_add(1, Ordering::SeqCst) + 1, to_prove);
             Ok(entry)
         };
 
@@ -449,13 +593,13 @@ impl ProveJob<'_> {
         for r in results {
             proven.extend(r?);
         }
-        if resumed + proven.len() < total {
+        let proven_count = proven.len();
+        if resumed + reused + proven_count < total {
             return Err(RunError::Interrupted {
-                done: resumed + proven.len(),
+                done: resumed + reused + proven_count,
                 total,
             });
         }
-        let proven_count = proven.len();
         for (j, entry) in proven {
             done[j] = Some(entry);
         }
@@ -472,9 +616,68 @@ impl ProveJob<'_> {
                 chunks: total,
                 resumed,
                 proven: proven_count,
+                reused,
+                reuse_rejected,
             },
         ))
     }
+}
+
+/// Checks that `old` can serve a run of `shape` under the keys of `circuit` and the escrow
+/// key of commitment `key_commitment`.
+fn check_reuse(
+    old: &Bundle,
+    shape: ChunkShape,
+    circuit: &str,
+    key_commitment: Fr,
+) -> Result<(), ReuseMismatch> {
+    if (old.arity, old.chunk_size) != (shape.arity, shape.chunk_size) {
+        return Err(ReuseMismatch::Shape {
+            arity: shape.arity,
+            size: shape.chunk_size,
+            found_arity: old.arity,
+            found_size: old.chunk_size,
+        });
+    }
+    if old.circuit_id != circuit {
+        return Err(ReuseMismatch::Circuit {
+            expected: circuit.to_owned(),
+            found: old.circuit_id.clone(),
+        });
+    }
+    if old.key_commitment != key_commitment {
+        return Err(ReuseMismatch::KeyCommitment {
+            expected: to_hex(&key_commitment),
+            found: to_hex(&old.key_commitment),
+        });
+    }
+    Ok(())
+}
+
+/// Splits `entries` into those whose proof verifies against their public values and the
+/// indices of those whose proof does not: one batch for all (`OsRng`'s scalars), and only if
+/// it fails, each proof on its own.
+fn verified(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    entries: Vec<ChunkProof>,
+) -> (Vec<ChunkProof>, Vec<usize>) {
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| (e.public_inputs.to_inputs(), &e.proof))
+        .collect();
+    if batch_verify(pvk, &items, &mut OsRng).is_ok() {
+        return (entries, Vec::new());
+    }
+    let ok: Vec<bool> = items
+        .par_iter()
+        .map(|(inputs, proof)| verify_chunk(pvk, inputs, proof).is_ok())
+        .collect();
+    drop(items);
+    let (good, bad): (Vec<_>, Vec<_>) = entries.into_iter().zip(ok).partition(|(_, ok)| *ok);
+    (
+        good.into_iter().map(|(e, _)| e).collect(),
+        bad.into_iter().map(|(e, _)| e.index).collect(),
+    )
 }
 
 /// Creates the checkpoint directory, or checks that an existing one belongs to this run.

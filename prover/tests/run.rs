@@ -37,6 +37,7 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
         out: &out,
         jobs: 1,
         stop: Some(&stop),
+        reuse: None,
     };
 
     // Stopped after the first finished chunk: its checkpoint is on disk, no bundle is.
@@ -92,6 +93,7 @@ fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
         out: &out,
         jobs: 1,
         stop: None,
+        reuse: None,
     };
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("key")));
 
@@ -104,6 +106,7 @@ fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
         out: &out,
         jobs: 1,
         stop: None,
+        reuse: None,
     };
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("root")));
     assert!(!out.exists());
@@ -130,6 +133,7 @@ fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
         out: &out,
         jobs: 1,
         stop: None,
+        reuse: None,
     };
 
     let held = OutputLock::acquire(&out).unwrap();

@@ -297,6 +297,7 @@ fn demo(
             out: &bundle_path,
             jobs,
             stop: None,
+            reuse: None,
         };
         let result = job.run(&|done, _| bar.set_position(done as u64));
         bar.finish_and_clear();

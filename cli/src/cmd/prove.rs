@@ -15,6 +15,7 @@ use zkbackup_core::field;
 use zkbackup_formats::backup::Backup;
 use zkbackup_prover::run::OutputLock;
 use zkbackup_prover::{checkpoint_dir, ProveJob, ProvingKeys, RunError};
+use zkbackup_verifier::read_bundle;
 
 /// Prove that a backup file encrypts the records of its state root under the escrowed key:
 /// one Groth16 proof per chunk, written as a JSON bundle (docs/BUNDLE.md).
@@ -26,6 +27,11 @@ use zkbackup_prover::{checkpoint_dir, ProveJob, ProvingKeys, RunError};
 /// SIGTERM: it finishes the chunks in progress) or killed and started again with the same
 /// arguments proves only the chunks that are left. A run holds an OS lock on BUNDLE.lock:
 /// a second run on the same output is refused.
+///
+/// With --reuse OLD (the bundle of an earlier backup, e.g. the parent of an incremental
+/// one), a chunk whose public values are those of OLD's chunk at the same index takes OLD's
+/// proof instead of a new one, once verified against this backup; only the other chunks are
+/// proven.
 #[derive(Clone, Debug, Args)]
 pub struct ProveArgs {
     /// The backup file (from `zkbackup backup`).
@@ -41,6 +47,10 @@ pub struct ProveArgs {
     /// The bundle to write; must not exist.
     #[arg(long, value_name = "BUNDLE")]
     out: PathBuf,
+    /// The bundle of an earlier backup under the same escrow key and proving keys: its
+    /// proofs of chunks whose public values are unchanged are verified and reused.
+    #[arg(long, value_name = "OLD_BUNDLE")]
+    reuse: Option<PathBuf>,
     /// Chunks proven at once (memory grows with it); default: the number of CPUs.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
@@ -83,6 +93,13 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         "the proving keys directory written by `zkbackup setup` (the escrow key file goes \
          to --key)",
     )?;
+    if let Some(old) = &args.reuse {
+        expect_file(
+            "--reuse",
+            old,
+            "the bundle of an earlier backup (from `zkbackup prove`)",
+        )?;
+    }
     if args.jobs == Some(0) {
         return Err(bad_input("--jobs must be at least 1"));
     }
@@ -99,6 +116,13 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     let backup = Backup::read(&args.backup).input_error()?;
     let key = read_escrow_key(&args.key)?;
     let keys = ProvingKeys::read(&args.keys_dir).input_error()?;
+    let old = args
+        .reuse
+        .as_deref()
+        .map(read_bundle)
+        .transpose()
+        .input_error()
+        .context("--reuse")?;
     let h = backup.header();
     if (keys.meta.arity, keys.meta.chunk_size) != (h.arity, h.chunk_size) {
         return Err(bad_input(format!(
@@ -134,6 +158,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         out: &args.out,
         jobs,
         stop: Some(&stop),
+        reuse: old.as_ref(),
     };
     let result = job.run_locked(&lock, &|done, total| progress.update(done, total));
     progress.finish();
@@ -150,6 +175,12 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
             )
         }
         Err(e @ (RunError::Mismatch(_) | RunError::Witness { .. })) => return Err(e).input_error(),
+        Err(e @ RunError::Reuse(_)) => {
+            let old = args.reuse.as_deref().unwrap_or(std::path::Path::new(""));
+            return Err(e)
+                .input_error()
+                .with_context(|| format!("--reuse {}", old.display()));
+        }
         Err(e) => {
             return Err(e).with_context(|| {
                 format!(
@@ -160,6 +191,14 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         }
     };
     let secs = start.elapsed().as_secs_f64();
+    if let (Some(old), false) = (&args.reuse, report.reuse_rejected.is_empty()) {
+        eprintln!(
+            "warning: --reuse {}: the old proofs of chunk(s) {} do not verify against their \
+             public values; those chunks were proven again",
+            old.display(),
+            list(&report.reuse_rejected)
+        );
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let value = json!({
@@ -174,6 +213,9 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
             "chunks": report.chunks,
             "resumed": report.resumed,
             "proven": report.proven,
+            "reuse": args.reuse,
+            "reused": report.reused,
+            "reuse_rejected": report.reuse_rejected,
             "jobs": jobs,
             "constraints_per_chunk": prover.num_constraints(),
             "seconds": secs,
@@ -182,15 +224,32 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     } else {
         writeln!(out, "bundle {}", args.out.display()).context("writing to stdout")?;
     }
+    let done = if args.reuse.is_some() {
+        format!(
+            "proved {} chunks, reused {} (verified), of {} ({} resumed from checkpoints)",
+            report.proven, report.reused, report.chunks, report.resumed
+        )
+    } else {
+        format!(
+            "{} chunks ({} resumed from checkpoints, {} proven)",
+            report.chunks, report.resumed, report.proven
+        )
+    };
     eprintln!(
-        "{} chunks ({} resumed from checkpoints, {} proven) for {} records in {:.1} s, {} jobs, {} constraints per chunk",
-        report.chunks,
-        report.resumed,
-        report.proven,
+        "{done} for {} records in {:.1} s, {} jobs, {} constraints per chunk",
         records.len(),
         secs,
         jobs,
         prover.num_constraints()
     );
     Ok(())
+}
+
+/// `0, 3, 7`.
+fn list(indices: &[usize]) -> String {
+    indices
+        .iter()
+        .map(|j| j.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
