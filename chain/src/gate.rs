@@ -6,9 +6,9 @@ use crate::abi::{
     fr_to_u256, proof_args, proof_words, u256_to_fr, vk_words, BackupGate, ExampleVault,
     Groth16Verifier, SeededStateSource, StateSource,
 };
-pub use crate::submit::{RawSubmission, RawUpdate};
 use crate::artifact::committed;
 use crate::evm::{EmbeddedChain, EvmBackend, Receipt};
+pub use crate::submit::{RawSubmission, RawUpdate};
 use crate::{ChainError, Result};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};

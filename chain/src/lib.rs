@@ -25,9 +25,11 @@ pub use abi::{fr_to_u256, proof_words, u256_to_fr, vk_words};
 pub use artifact::Artifact;
 pub use evm::{EmbeddedChain, EvmBackend, Receipt};
 pub use gate::{gate_inputs, Attestation, AttestationRecord, GateConfig, GateFlow};
-pub use submit::{AttestReport, LineageOnChain, Plan, PlanError, SubmitTx, MAX_GAS_CAP};
 pub use render::render_verifier;
 pub use rpc::{read_state_root, RpcChain};
+pub use submit::{
+    AttestReport, LineageOnChain, Plan, PlanError, RawSubmission, RawUpdate, SubmitTx, MAX_GAS_CAP,
+};
 
 use alloy_primitives::Bytes;
 

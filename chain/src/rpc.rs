@@ -326,7 +326,6 @@ impl RpcChain {
             block_number,
         })
     }
-
 }
 
 impl EvmBackend for RpcChain {

@@ -84,7 +84,9 @@ pub enum PlanError {
         index: usize,
     },
     /// The gate's `ChunkSet` logs do not rebuild what `lineageState` reports.
-    #[error("the gate's ChunkSet logs of lineage {lineage:#018x} do not rebuild its trees ({reason})")]
+    #[error(
+        "the gate's ChunkSet logs of lineage {lineage:#018x} do not rebuild its trees ({reason})"
+    )]
     Logs {
         /// The lineage.
         lineage: u64,
@@ -160,8 +162,7 @@ impl Plan {
 }
 
 fn nonce_of(c: &ChunkProof) -> std::result::Result<Nonce, PlanError> {
-    Nonce::from_field(&c.public_inputs.nonce)
-        .ok_or(PlanError::NonceOutOfRange { index: c.index })
+    Nonce::from_field(&c.public_inputs.nonce).ok_or(PlanError::NonceOutOfRange { index: c.index })
 }
 
 fn count_of(c: &ChunkProof) -> Option<u64> {
@@ -435,7 +436,9 @@ impl<B: EvmBackend> GateFlow<B> {
                 std::cmp::Ordering::Less => chunks[index] = c,
                 std::cmp::Ordering::Equal => chunks.push(c),
                 std::cmp::Ordering::Greater => {
-                    return Err(bad(format!("chunk {index} set before chunk {}", chunks.len())).into())
+                    return Err(
+                        bad(format!("chunk {index} set before chunk {}", chunks.len())).into(),
+                    )
                 }
             }
         }
@@ -531,7 +534,8 @@ impl<B: EvmBackend> GateFlow<B> {
                     .into());
                 }
                 // Gas is about linear in the entries: scale down, with a margin.
-                let fit = (take as u128 * u128::from(gas_cap) * 95 / 100 / u128::from(gas)) as usize;
+                let fit =
+                    (take as u128 * u128::from(gas_cap) * 95 / 100 / u128::from(gas)) as usize;
                 take = fit.clamp(1, take - 1);
             }
         }
@@ -552,7 +556,11 @@ impl<B: EvmBackend> GateFlow<B> {
         }
         report.transactions.push(SubmitTx {
             updates: batch.iter().filter(|e| e.update).map(|e| e.chunk).collect(),
-            appends: batch.iter().filter(|e| !e.update).map(|e| e.chunk).collect(),
+            appends: batch
+                .iter()
+                .filter(|e| !e.update)
+                .map(|e| e.chunk)
+                .collect(),
             gas_limit,
             gas_used: receipt.gas_used,
             block: receipt.block_number,

@@ -313,7 +313,12 @@ mod tests {
         let mut tree = LeanImt::new(all[..1].to_vec()).unwrap();
         for (n, leaf) in all.iter().enumerate().skip(1) {
             tree.push(*leaf);
-            assert_eq!(tree, LeanImt::new(all[..=n].to_vec()).unwrap(), "push to {}", n + 1);
+            assert_eq!(
+                tree,
+                LeanImt::new(all[..=n].to_vec()).unwrap(),
+                "push to {}",
+                n + 1
+            );
         }
         let mut want = all.clone();
         for (k, index) in [0usize, 39, 17, 32, 1, 39].into_iter().enumerate() {
@@ -321,11 +326,17 @@ mod tests {
             want[index] = leaf;
             tree.update(index, leaf).unwrap();
             assert_eq!(tree, LeanImt::new(want.clone()).unwrap(), "update {index}");
-            assert_eq!(tree.siblings(index).unwrap(), tree.proof(index).unwrap().siblings);
+            assert_eq!(
+                tree.siblings(index).unwrap(),
+                tree.proof(index).unwrap().siblings
+            );
         }
         assert_eq!(
             tree.update(40, Fr::from(1u64)),
-            Err(LeanImtError::IndexOutOfRange { index: 40, size: 40 })
+            Err(LeanImtError::IndexOutOfRange {
+                index: 40,
+                size: 40
+            })
         );
     }
 

@@ -253,7 +253,8 @@ fn lean_imt_siblings_after_updates_and_inserts_match() {
             tree.push(leaf);
         }
         for index in [0, n / 2, tree.size() - 1] {
-            let json_updates: Vec<Value> = updates.iter().map(|(i, l)| json!([i, dec(l)])).collect();
+            let json_updates: Vec<Value> =
+                updates.iter().map(|(i, l)| json!([i, dec(l)])).collect();
             requests.push(json!({
                 "op": "lean_imt_proof",
                 "leaves": decs(&leaves[..n]),
@@ -266,6 +267,10 @@ fn lean_imt_siblings_after_updates_and_inserts_match() {
     }
     for ((n, index, root, siblings), response) in cases.iter().zip(&oracle_batch(&requests)) {
         assert_eq!(&fr(&response["root"]), root, "n = {n}, index = {index}");
-        assert_eq!(&frs(&response["siblings"]), siblings, "n = {n}, index = {index}");
+        assert_eq!(
+            &frs(&response["siblings"]),
+            siblings,
+            "n = {n}, index = {index}"
+        );
     }
 }
