@@ -87,6 +87,25 @@ pub fn run(args: AttestArgs) -> anyhow::Result<()> {
         .attest(&attestation(&bundle)?, args.gas_cap)
         .with_context(|| format!("attesting to the gate {}", args.gate))?;
     print_report(&report, gate, args.json);
+    if report.attested.is_none() {
+        // Nothing completed now: fine if the gate's current attestation is this lineage's
+        // and still covers the source's root and size (a re-run), an error otherwise.
+        let last = flow
+            .last_attestation()
+            .with_context(|| format!("reading the gate {}", args.gate))?;
+        let matches = flow
+            .is_fresh(u64::MAX)
+            .with_context(|| format!("reading the gate {}", args.gate))?;
+        if !(matches && last.lineage == report.lineage) {
+            anyhow::bail!(
+                "the attestation did not complete: lineage {:#018x} on the gate {} does not \
+                 match its state source's current root and size (did the state change since \
+                 the backup?)",
+                report.lineage,
+                args.gate
+            );
+        }
+    }
     Ok(())
 }
 
