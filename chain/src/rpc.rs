@@ -3,7 +3,8 @@
 //!
 //! A transaction is first simulated with `eth_estimateGas`, so a revert is reported with its
 //! decoded reason (as on the embedded chain) and nothing is sent; then it is sent with the
-//! estimate plus 20% and its receipt awaited.
+//! estimate plus 20% (or with the caller's gas limit, [`EvmBackend::transact_limited`], after
+//! the caller's own estimate) and its receipt awaited. Logs are read with `eth_getLogs`.
 
 use crate::abi::{decode_revert, u256_to_fr, BackupGate, StateSource};
 use crate::evm::{EvmBackend, Receipt};
@@ -259,7 +260,13 @@ impl RpcChain {
             .key
             .clone()
             .ok_or_else(|| ChainError::Input("sending a transaction needs a private key".into()))?;
-        let estimate = self.estimate(to, &data, value)?;
+        let gas_limit = match gas_limit {
+            Some(limit) => limit,
+            None => {
+                let estimate = self.estimate(to, &data, value)?;
+                estimate + estimate / 5
+            }
+        };
         let nonce: u64 = quantity(
             &self.request("eth_getTransactionCount", json!([self.sender, "pending"]))?,
             "eth_getTransactionCount",
@@ -271,7 +278,7 @@ impl RpcChain {
             chain_id: Some(self.chain_id),
             nonce,
             gas_price,
-            gas_limit: gas_limit.unwrap_or(estimate + estimate / 5),
+            gas_limit,
             to: match to {
                 Some(a) => TxKind::Call(a),
                 None => TxKind::Create,

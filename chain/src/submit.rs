@@ -513,7 +513,16 @@ impl<B: EvmBackend> GateFlow<B> {
                 let raw =
                     RawSubmission::build(lineage, &attestation.chunks, batch, &mut r, &mut m)?;
                 let data = raw.calldata();
-                let gas = self.chain.estimate_gas(self.addresses.gate, data.clone())?;
+                let gas = match self.chain.estimate_gas(self.addresses.gate, data.clone()) {
+                    Ok(gas) => gas,
+                    // Too large to measure at all (over the node's or the EVM's own limit):
+                    // try half. A revert is the gate's answer and stops here.
+                    Err(ChainError::Node(_) | ChainError::Halted(_)) if take > 1 => {
+                        take /= 2;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if gas <= gas_cap {
                     let limit = gas.saturating_add(gas / 10).min(gas_cap);
                     let receipt = self
@@ -600,5 +609,110 @@ impl<B: EvmBackend> GateFlow<B> {
             BackupGate::isRetiredCall { lineage }.abi_encode(),
         )?;
         decode::<BackupGate::isRetiredCall>("isRetired", &r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkbackup_core::chunk::ChunkPublic;
+
+    fn chunk(lineage: u64, version: u32, index: usize, root: u64) -> ChunkProof {
+        ChunkProof {
+            index,
+            public_inputs: ChunkPublic {
+                chunk_root: Fr::from(root),
+                chunk_commitment: Fr::from(1_000 + root),
+                key_commitment: Fr::from(7u64),
+                nonce: Nonce::new(lineage, version, index as u32).to_field(),
+                count: Fr::from(4u64),
+            },
+            proof: Default::default(),
+        }
+    }
+
+    fn held(c: &ChunkProof) -> ChainChunk {
+        ChainChunk {
+            chunk_root: c.public_inputs.chunk_root,
+            chunk_commitment: c.public_inputs.chunk_commitment,
+            nonce: Nonce::from_field(&c.public_inputs.nonce).unwrap().to_u128(),
+            count: 4,
+        }
+    }
+
+    #[test]
+    fn plans_updates_appends_and_refuses_what_cannot_go_on() {
+        let v0: Vec<ChunkProof> = (0..3).map(|j| chunk(5, 0, j, j as u64 + 1)).collect();
+        let on_chain = LineageOnChain {
+            lineage: 5,
+            chunks: v0[..2].iter().map(held).collect(),
+            retired: false,
+        };
+        let mut bundle = v0.clone();
+        bundle[1] = chunk(5, 1, 1, 9);
+        let p = plan(
+            &Attestation {
+                chunks: bundle.clone(),
+            },
+            &on_chain,
+        )
+        .unwrap();
+        assert_eq!((p.updates, p.appends, p.unchanged), (vec![1], vec![2], 1));
+
+        let mut mixed = bundle.clone();
+        mixed[2] = chunk(6, 0, 2, 3);
+        let err = plan(&Attestation { chunks: mixed }, &on_chain).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::MixedLineage {
+                index: 2,
+                lineage: 6,
+                expected: 5
+            }
+        );
+        let mut swapped = bundle.clone();
+        swapped.swap(0, 1);
+        let err = plan(&Attestation { chunks: swapped }, &on_chain).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::ChunkOrder {
+                position: 0,
+                index: 1
+            }
+        );
+        let err = plan(
+            &Attestation {
+                chunks: v0[..1].to_vec(),
+            },
+            &on_chain,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::Shrunk {
+                on_chain: 2,
+                bundle: 1
+            }
+        );
+        let mut conflict = v0.clone();
+        conflict[0].public_inputs.chunk_root = Fr::from(99u64);
+        let err = plan(&Attestation { chunks: conflict }, &on_chain).unwrap_err();
+        assert_eq!(err, PlanError::Conflict { index: 0 });
+        let newer = LineageOnChain {
+            chunks: bundle[..2].iter().map(held).collect(),
+            ..on_chain.clone()
+        };
+        let err = plan(&Attestation { chunks: v0.clone() }, &newer).unwrap_err();
+        assert_eq!(err, PlanError::Older { index: 1 });
+        let retired = LineageOnChain {
+            retired: true,
+            ..on_chain
+        };
+        let err = plan(&Attestation { chunks: v0 }, &retired).unwrap_err();
+        assert_eq!(err, PlanError::Retired { lineage: 5 });
+        assert_eq!(
+            plan(&Attestation { chunks: Vec::new() }, &retired).unwrap_err(),
+            PlanError::Empty
+        );
     }
 }

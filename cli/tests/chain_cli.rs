@@ -126,7 +126,10 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
     assert_eq!(report["records"], 5);
     assert_eq!(report["chunks_submitted"], 3);
     let txs = report["transactions"].as_array().unwrap();
-    assert!(txs.len() >= 2, "a 700,000 gas cap splits 3 chunks: {report}");
+    assert!(
+        txs.len() >= 2,
+        "a 700,000 gas cap splits 3 chunks: {report}"
+    );
     for t in txs {
         assert!(t["gas_limit"].as_u64().unwrap() <= 700_000, "{report}");
     }

@@ -36,7 +36,7 @@ pub struct AttestArgs {
     /// Gas limit of each transaction (at most 15,000,000): the work is split into
     /// transactions that each fit, measured with eth_estimateGas.
     #[arg(long, value_name = "GAS", default_value_t = MAX_GAS_CAP,
-          value_parser = clap::value_parser!(u64).range(1..=MAX_GAS_CAP as i64))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_GAS_CAP))]
     gas_cap: u64,
     /// Print one JSON object instead of a line.
     #[arg(long)]
