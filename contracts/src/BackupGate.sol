@@ -247,16 +247,15 @@ contract BackupGate is IBackupFreshness {
         uint256 first = s.updates.length;
         uint256 n = s.proofs.length;
         uint256 next = l.roots.size;
-        if (next == 0) {
-            l.started = ++lineagesStarted;
-        } else if (lastCount != chunkSize) {
-            revert AppendAfterPartialChunk(next - 1, lastCount);
-        }
+        if (next == 0) l.started = ++lineagesStarted;
         for (uint256 i = first; i < n; ++i) {
             uint256 nonce = s.nonces[i];
             uint256 index = nonce & INDEX_MASK;
             if (index > next) revert ChunkGap(index, next);
             if (index < next) revert ChunkExists(index);
+            if (i == first && next > 0 && lastCount != chunkSize) {
+                revert AppendAfterPartialChunk(next - 1, lastCount);
+            }
             uint256 count = s.counts[i];
             _checkCount(index, count, i + 1 == n);
             l.nonces[index] = nonce;
