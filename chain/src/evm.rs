@@ -305,11 +305,7 @@ impl EvmBackend for EmbeddedChain {
         // call forwards only 63/64 of what is left, so a little more may be needed.
         let least = gas.total_gas_spent().max(gas.floor_gas());
         for extra in [0, 64, 32, 16, 8, 4] {
-            let limit = if extra == 0 {
-                least
-            } else {
-                least + least / extra
-            };
+            let limit = least + least.checked_div(extra).unwrap_or(0);
             if run(self, limit)?.is_success() {
                 return Ok(limit);
             }
