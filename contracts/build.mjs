@@ -51,6 +51,7 @@ export const SETTINGS = {
 const ARTIFACTS = {
   Groth16Verifier: "src/Groth16Verifier.sol",
   StateSource: "src/StateSource.sol",
+  SeededStateSource: "src/SeededStateSource.sol",
   BackupGate: "src/BackupGate.sol",
   ExampleVault: "src/ExampleVault.sol",
   PoseidonT3: "poseidon-solidity/PoseidonT3.sol",

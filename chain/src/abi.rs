@@ -46,6 +46,11 @@ sol!(
     "../contracts/out/StateSource.json"
 );
 sol!(
+    #[sol(all_derives)]
+    SeededStateSource,
+    "../contracts/out/SeededStateSource.json"
+);
+sol!(
     #[sol(all_derives, ignore_unlinked)]
     BackupGate,
     "../contracts/out/BackupGate.json"
@@ -179,12 +184,13 @@ mod tests {
 
     #[test]
     fn revert_reasons_decode() {
-        let data = BackupGate::RootMismatch {
-            computed: U256::from(1u64),
-            current: U256::from(2u64),
+        let data = BackupGate::NonceRollback {
+            index: U256::from(1u64),
+            nonce: U256::from(2u64),
+            current: U256::from(3u64),
         }
         .abi_encode();
-        assert!(decode_revert(&data).contains("RootMismatch"));
+        assert!(decode_revert(&data).contains("NonceRollback"));
         let data = ExampleVault::StaleBackup {}.abi_encode();
         assert!(decode_revert(&data).contains("StaleBackup"));
         assert_eq!(decode_revert(&[]), "no revert data");

@@ -134,6 +134,11 @@ pub mod committed {
         "StateSource.json"
     );
     artifact!(
+        /// `SeededStateSource()`: test-only, root and size set by its owner.
+        seeded_state_source,
+        "SeededStateSource.json"
+    );
+    artifact!(
         /// `ExampleVault(gate, maxAgeBlocks)`.
         example_vault,
         "ExampleVault.json"
@@ -155,6 +160,7 @@ mod tests {
             committed::groth16_verifier(),
             committed::backup_gate(),
             committed::state_source(),
+            committed::seeded_state_source(),
             committed::example_vault(),
             committed::poseidon_t3(),
         ] {

@@ -5,7 +5,7 @@
 use crate::abi::decode_revert;
 use crate::artifact::{committed, Artifact};
 use crate::{ChainError, Result};
-use alloy_primitives::{address, Address, Bytes, Log, TxKind, U256};
+use alloy_primitives::{address, Address, Bytes, Log, TxKind, B256, U256};
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::{BlockEnv, CfgEnv, Context, Journal, TxEnv};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas;
@@ -23,7 +23,8 @@ type Ctx = Context<BlockEnv, TxEnv, CfgEnv, Db, Journal<Db>, ()>;
 pub const CHAIN_ID: u64 = 31337;
 /// The funded default sender (the first account of the usual dev mnemonic).
 pub const DEFAULT_SENDER: Address = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
-/// The gas limit of every embedded transaction and call.
+/// The gas limit of every embedded transaction and call (unless a transaction sets its own,
+/// [`EvmBackend::transact_limited`]).
 pub const TX_GAS_LIMIT: u64 = 200_000_000;
 const SPEC: SpecId = SpecId::PRAGUE;
 
@@ -55,6 +56,15 @@ pub trait EvmBackend {
     fn transact(&mut self, to: Option<Address>, data: Bytes, value: U256) -> Result<Receipt>;
     /// Executes a call against the current state without changing it.
     fn call(&mut self, to: Address, data: Bytes) -> Result<Receipt>;
+    /// The gas limit a transaction from [`EvmBackend::sender`] needs now (measured by the EVM:
+    /// a simulation on the embedded chain, `eth_estimateGas` over JSON-RPC). A revert is
+    /// [`ChainError::Reverted`] with its decoded reason.
+    fn estimate_gas(&mut self, to: Address, data: Bytes) -> Result<u64>;
+    /// Sends a transaction with gas limit `gas_limit` (it fails rather than use more).
+    fn transact_limited(&mut self, to: Address, data: Bytes, gas_limit: u64) -> Result<Receipt>;
+    /// The logs `address` emitted with first topic `topic0` and, if given, second topic
+    /// `topic1`, in chain order (committed transactions only).
+    fn logs(&mut self, address: Address, topic0: B256, topic1: Option<B256>) -> Result<Vec<Log>>;
 
     /// Deploys `artifact` with ABI-encoded constructor arguments, deploying (once) and
     /// linking the committed libraries it needs.
@@ -93,6 +103,8 @@ pub struct EmbeddedChain {
     evm: MainnetEvm<Ctx>,
     sender: Address,
     libraries: BTreeMap<String, Address>,
+    /// Every log of every committed transaction, in order.
+    logs: Vec<Log>,
 }
 
 impl Default for EmbeddedChain {
@@ -139,6 +151,7 @@ impl EmbeddedChain {
             evm: ctx.build_mainnet(),
             sender: DEFAULT_SENDER,
             libraries: BTreeMap::new(),
+            logs: Vec::new(),
         }
     }
 
@@ -193,6 +206,10 @@ impl EmbeddedChain {
     }
 
     fn tx(&self, to: Option<Address>, data: Bytes, value: U256) -> TxEnv {
+        self.tx_limited(to, data, value, TX_GAS_LIMIT)
+    }
+
+    fn tx_limited(&self, to: Option<Address>, data: Bytes, value: U256, gas_limit: u64) -> TxEnv {
         let nonce = self.account(self.sender).nonce;
         TxEnv::builder()
             .caller(self.sender)
@@ -202,11 +219,24 @@ impl EmbeddedChain {
             })
             .data(data)
             .value(value)
-            .gas_limit(TX_GAS_LIMIT)
+            .gas_limit(gas_limit)
             .gas_price(0)
             .nonce(nonce)
             .chain_id(Some(CHAIN_ID))
             .build_fill()
+    }
+
+    fn commit(&mut self, tx: TxEnv, data: &Bytes, create: bool) -> Result<Receipt> {
+        let result = self
+            .evm
+            .transact_commit(tx)
+            .map_err(|e| ChainError::Evm(Box::new(e)))?;
+        let receipt = self.outcome(result, data, create);
+        if let Ok(r) = &receipt {
+            self.logs.extend(r.logs.iter().cloned());
+        }
+        self.mine(1);
+        receipt
     }
 
     fn outcome(&self, result: ExecutionResult, data: &[u8], create: bool) -> Result<Receipt> {
@@ -250,13 +280,54 @@ impl EvmBackend for EmbeddedChain {
 
     fn transact(&mut self, to: Option<Address>, data: Bytes, value: U256) -> Result<Receipt> {
         let tx = self.tx(to, data.clone(), value);
-        let result = self
-            .evm
-            .transact_commit(tx)
-            .map_err(|e| ChainError::Evm(Box::new(e)))?;
-        let receipt = self.outcome(result, &data, to.is_none());
-        self.mine(1);
-        receipt
+        self.commit(tx, &data, to.is_none())
+    }
+
+    fn transact_limited(&mut self, to: Address, data: Bytes, gas_limit: u64) -> Result<Receipt> {
+        let tx = self.tx_limited(Some(to), data.clone(), U256::ZERO, gas_limit);
+        self.commit(tx, &data, false)
+    }
+
+    fn estimate_gas(&mut self, to: Address, data: Bytes) -> Result<u64> {
+        let run = |chain: &mut Self, limit: u64| {
+            let tx = chain.tx_limited(Some(to), data.clone(), U256::ZERO, limit);
+            chain
+                .evm
+                .transact(tx)
+                .map(|r| r.result)
+                .map_err(|e| ChainError::Evm(Box::new(e)))
+        };
+        let gas = match run(self, TX_GAS_LIMIT)? {
+            ExecutionResult::Success { gas, .. } => gas,
+            other => return self.outcome(other, &data, false).map(|_| 0),
+        };
+        // Spent before refunds (or the calldata floor) is the least limit that can work; a
+        // call forwards only 63/64 of what is left, so a little more may be needed.
+        let least = gas.total_gas_spent().max(gas.floor_gas());
+        for extra in [0, 64, 32, 16, 8, 4] {
+            let limit = least + least.checked_div(extra).unwrap_or(0);
+            if run(self, limit)?.is_success() {
+                return Ok(limit);
+            }
+        }
+        Err(ChainError::Halted(format!(
+            "no gas limit up to {} lets the transaction succeed",
+            least + least / 4
+        )))
+    }
+
+    fn logs(&mut self, address: Address, topic0: B256, topic1: Option<B256>) -> Result<Vec<Log>> {
+        Ok(self
+            .logs
+            .iter()
+            .filter(|l| {
+                let t = l.data.topics();
+                l.address == address
+                    && t.first() == Some(&topic0)
+                    && topic1.is_none_or(|t1| t.get(1) == Some(&t1))
+            })
+            .cloned()
+            .collect())
     }
 
     fn call(&mut self, to: Address, data: Bytes) -> Result<Receipt> {

@@ -4,16 +4,17 @@
 
 use crate::abi::{
     fr_to_u256, proof_args, proof_words, u256_to_fr, vk_words, BackupGate, ExampleVault,
-    Groth16Verifier, StateSource,
+    Groth16Verifier, SeededStateSource, StateSource,
 };
 use crate::artifact::committed;
 use crate::evm::{EmbeddedChain, EvmBackend, Receipt};
+pub use crate::submit::{RawSubmission, RawUpdate};
 use crate::{ChainError, Result};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::VerifyingKey;
-use zkbackup_core::chunk::{split_nonce, ChunkPublic, NUM_PUBLIC_INPUTS};
+use zkbackup_core::chunk::{ChunkPublic, Nonce, NUM_PUBLIC_INPUTS};
 use zkbackup_core::lean_imt;
 use zkbackup_verifier::ChunkProof;
 
@@ -80,24 +81,28 @@ impl Attestation {
         })
     }
 
-    /// The backup id: the high 96 bits of chunk 0's nonce. The gate requires every chunk
-    /// `j`'s nonce to be `backup_id · 2^32 + j`; this reads chunk 0 only.
+    /// The lineage: the high 64 bits of chunk 0's nonce (the gate requires one lineage in
+    /// every submit; the planner checks every chunk).
     ///
     /// # Errors
     /// If there are no chunks or chunk 0's nonce is not below 2^128.
-    pub fn backup_id(&self) -> Result<u128> {
+    pub fn lineage(&self) -> Result<u64> {
         let first = self
             .chunks
             .first()
             .ok_or_else(|| ChainError::Input("an attestation needs at least one chunk".into()))?;
-        let (backup_id, _) = split_nonce(&first.public_inputs.nonce)
+        let nonce = Nonce::from_field(&first.public_inputs.nonce)
             .ok_or_else(|| ChainError::Input("chunk 0: the nonce is not below 2^128".into()))?;
-        Ok(backup_id)
+        Ok(nonce.lineage)
     }
 
-    /// The gate's `attest` arguments as words.
-    pub fn raw(&self) -> RawAttestation {
-        RawAttestation {
+    /// A `submit` that appends every chunk (a first attestation in one transaction), as
+    /// words. The lineage is chunk 0's (0 if its nonce is out of range: for tests of what the
+    /// contract refuses).
+    pub fn raw(&self) -> RawSubmission {
+        RawSubmission {
+            lineage: self.lineage().unwrap_or(0),
+            updates: Vec::new(),
             proofs: self.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
             chunk_roots: self
                 .chunks
@@ -132,8 +137,8 @@ pub struct AttestationRecord {
     pub commitment: Fr,
     /// The key commitment K.
     pub key_commitment: Fr,
-    /// The backup id (the high 96 bits of every chunk nonce).
-    pub backup_id: u128,
+    /// The lineage (the high 64 bits of every chunk nonce).
+    pub lineage: u64,
     /// The records attested (the state source's size at the time).
     pub records: u64,
     /// The block of the attestation.
@@ -152,48 +157,17 @@ impl AttestationRecord {
             .rev()
             .find_map(|log| BackupGate::Attested::decode_log_data(&log.data).ok())
             .ok_or_else(|| ChainError::Decode {
-                what: "the attest receipt".into(),
+                what: "the submit receipt".into(),
                 reason: "no Attested event".into(),
             })?;
         Ok(Self {
             root: fr_of("Attested.root", event.root)?,
             commitment: fr_of("Attested.commitment", event.commitment)?,
             key_commitment: fr_of("Attested.keyCommitment", event.keyCommitment)?,
-            backup_id: int_of("Attested.backupId", event.backupId)?,
+            lineage: event.lineage,
             records: int_of("Attested.records", event.records)?,
             block: int_of("Attested.blockNumber", event.blockNumber)?,
         })
-    }
-}
-
-/// The gate's `attest` arguments as raw words (any value, canonical or not: for tests of
-/// what the contract refuses).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawAttestation {
-    /// Per chunk `[A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y]`.
-    pub proofs: Vec<[U256; 8]>,
-    /// Per chunk its root.
-    pub chunk_roots: Vec<U256>,
-    /// Per chunk its ciphertext commitment.
-    pub chunk_commitments: Vec<U256>,
-    /// Per chunk its nonce.
-    pub nonces: Vec<U256>,
-    /// Per chunk its record count.
-    pub counts: Vec<U256>,
-}
-
-impl RawAttestation {
-    /// The `attest` calldata.
-    pub fn calldata(&self) -> Bytes {
-        BackupGate::attestCall {
-            proofs: self.proofs.clone(),
-            chunkRoots: self.chunk_roots.clone(),
-            chunkCommitments: self.chunk_commitments.clone(),
-            nonces: self.nonces.clone(),
-            counts: self.counts.clone(),
-        }
-        .abi_encode()
-        .into()
     }
 }
 
@@ -211,21 +185,21 @@ pub struct GateAddresses {
     pub vault: Address,
 }
 
-fn decode<C: SolCall>(what: &str, r: &Receipt) -> Result<C::Return> {
+pub(crate) fn decode<C: SolCall>(what: &str, r: &Receipt) -> Result<C::Return> {
     C::abi_decode_returns(&r.output).map_err(|source| ChainError::DecodeAbi {
         what: what.into(),
         source,
     })
 }
 
-fn fr_of(what: &str, x: U256) -> Result<Fr> {
+pub(crate) fn fr_of(what: &str, x: U256) -> Result<Fr> {
     u256_to_fr(x).ok_or_else(|| ChainError::Decode {
         what: what.into(),
         reason: format!("{x} is not a field element"),
     })
 }
 
-fn int_of<T: TryFrom<U256>>(what: &str, x: U256) -> Result<T> {
+pub(crate) fn int_of<T: TryFrom<U256>>(what: &str, x: U256) -> Result<T> {
     T::try_from(x).map_err(|_| ChainError::Decode {
         what: what.into(),
         reason: format!("{x} is out of range"),
@@ -294,14 +268,29 @@ pub struct GateFlow<B: EvmBackend = EmbeddedChain> {
 
 impl<B: EvmBackend> GateFlow<B> {
     /// Deploys a `StateSource`, the verifier for `vk`, a `BackupGate` and an `ExampleVault`.
-    pub fn deploy(mut chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
+    pub fn deploy(chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
+        Self::deploy_with(chain, vk, config, &committed::state_source())
+    }
+
+    /// As [`GateFlow::deploy`], with a test-only `SeededStateSource` whose root and size are
+    /// set by [`GateFlow::seed_state`] (benchmarks of large states).
+    pub fn deploy_seeded(chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
+        Self::deploy_with(chain, vk, config, &committed::seeded_state_source())
+    }
+
+    fn deploy_with(
+        mut chain: B,
+        vk: &VerifyingKey<Bn254>,
+        config: GateConfig,
+        source: &crate::Artifact,
+    ) -> Result<Self> {
         if config.chunk_size == 0 || !config.chunk_size.is_power_of_two() {
             return Err(ChainError::Input(format!(
                 "chunk size {} is not a power of two",
                 config.chunk_size
             )));
         }
-        let state_source = chain.deploy(&committed::state_source(), &[])?;
+        let state_source = chain.deploy(source, &[])?;
         let verifier = deploy_verifier(&mut chain, vk)?;
         let gate_args = BackupGate::constructorCall {
             verifier_: verifier,
@@ -338,11 +327,11 @@ impl<B: EvmBackend> GateFlow<B> {
         }
     }
 
-    fn send(&mut self, to: Address, data: Vec<u8>, value: U256) -> Result<Receipt> {
+    pub(crate) fn send(&mut self, to: Address, data: Vec<u8>, value: U256) -> Result<Receipt> {
         self.chain.transact(Some(to), data.into(), value)
     }
 
-    fn view(&mut self, to: Address, data: Vec<u8>) -> Result<Receipt> {
+    pub(crate) fn view(&mut self, to: Address, data: Vec<u8>) -> Result<Receipt> {
         self.chain.call(to, data.into())
     }
 
@@ -373,15 +362,28 @@ impl<B: EvmBackend> GateFlow<B> {
         int_of("size", decode::<StateSource::sizeCall>("size", &r)?)
     }
 
-    /// Submits an attestation; returns the receipt (its `Attested` log included, see
-    /// [`AttestationRecord::from_receipt`]).
-    pub fn attest(&mut self, attestation: &Attestation) -> Result<Receipt> {
-        self.attest_raw(&attestation.raw())
+    /// Replaces leaf `old` of the state source by `new` (`StateSource.update`, with the
+    /// sibling nodes computed from `leaves`, the source's current leaves).
+    pub fn update_leaf(&mut self, leaves: &[Fr], index: usize, new: Fr) -> Result<Receipt> {
+        let tree = lean_imt::LeanImt::new(leaves.to_vec())?;
+        let siblings = tree.siblings(index)?;
+        let data = StateSource::updateCall {
+            oldLeaf: fr_to_u256(leaves[index]),
+            newLeaf: fr_to_u256(new),
+            siblingNodes: siblings.into_iter().map(fr_to_u256).collect(),
+        }
+        .abi_encode();
+        self.send(self.addresses.state_source, data, U256::ZERO)
     }
 
-    /// Submits raw `attest` arguments.
-    pub fn attest_raw(&mut self, raw: &RawAttestation) -> Result<Receipt> {
-        self.send(self.addresses.gate, raw.calldata().to_vec(), U256::ZERO)
+    /// Sets a `SeededStateSource`'s root and size (see [`GateFlow::deploy_seeded`]).
+    pub fn seed_state(&mut self, root: Fr, size: u64) -> Result<Receipt> {
+        let data = SeededStateSource::seedCall {
+            newRoot: fr_to_u256(root),
+            newSize: U256::from(size),
+        }
+        .abi_encode();
+        self.send(self.addresses.state_source, data, U256::ZERO)
     }
 
     /// `gate.isFresh(maxAgeBlocks)`.
@@ -406,7 +408,7 @@ impl<B: EvmBackend> GateFlow<B> {
             commitment: fr_of("lastAttestation", v._1)?,
             key_commitment: fr_of("lastAttestation", v._2)?,
             block: int_of("lastAttestation", v._3)?,
-            backup_id: int_of("lastAttestation", v._4)?,
+            lineage: int_of("lastAttestation", v._4)?,
             records: int_of("lastAttestation", v._5)?,
         })
     }

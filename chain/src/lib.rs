@@ -19,6 +19,7 @@ pub mod evm;
 pub mod gate;
 pub mod render;
 pub mod rpc;
+pub mod submit;
 
 pub use abi::{fr_to_u256, proof_words, u256_to_fr, vk_words};
 pub use artifact::Artifact;
@@ -26,6 +27,9 @@ pub use evm::{EmbeddedChain, EvmBackend, Receipt};
 pub use gate::{gate_inputs, Attestation, AttestationRecord, GateConfig, GateFlow};
 pub use render::render_verifier;
 pub use rpc::{read_state_root, RpcChain};
+pub use submit::{
+    AttestReport, LineageOnChain, Plan, PlanError, RawSubmission, RawUpdate, SubmitTx, MAX_GAS_CAP,
+};
 
 use alloy_primitives::Bytes;
 
@@ -110,6 +114,9 @@ pub enum ChainError {
     /// The chunk roots or commitments do not form a LeanIMT (e.g. no chunks).
     #[error("invalid input")]
     Tree(#[from] zkbackup_core::lean_imt::LeanImtError),
+    /// The bundle cannot be submitted to the gate's lineage as it is on chain.
+    #[error("cannot attest")]
+    Plan(#[from] PlanError),
 }
 
 impl ChainError {

@@ -3,7 +3,8 @@
 //!
 //! A transaction is first simulated with `eth_estimateGas`, so a revert is reported with its
 //! decoded reason (as on the embedded chain) and nothing is sent; then it is sent with the
-//! estimate plus 20% and its receipt awaited.
+//! estimate plus 20% (or with the caller's gas limit, [`EvmBackend::transact_limited`], after
+//! the caller's own estimate) and its receipt awaited. Logs are read with `eth_getLogs`.
 
 use crate::abi::{decode_revert, u256_to_fr, BackupGate, StateSource};
 use crate::evm::{EvmBackend, Receipt};
@@ -237,26 +238,35 @@ fn logs_of(receipt: &Value) -> Result<Vec<Log>> {
     Ok(logs)
 }
 
-impl EvmBackend for RpcChain {
-    fn sender(&self) -> Address {
-        self.sender
+impl RpcChain {
+    fn estimate(&mut self, to: Option<Address>, data: &Bytes, value: U256) -> Result<u64> {
+        let call = self.call_object(to, data, value);
+        Ok(quantity(
+            &self.request("eth_estimateGas", json!([call]))?,
+            "eth_estimateGas",
+        )?
+        .saturating_to())
     }
 
-    fn libraries(&mut self) -> &mut BTreeMap<String, Address> {
-        &mut self.libraries
-    }
-
-    fn transact(&mut self, to: Option<Address>, data: Bytes, value: U256) -> Result<Receipt> {
+    /// Sends a transaction with gas limit `gas_limit`, or the node's estimate plus 20%.
+    fn send(
+        &mut self,
+        to: Option<Address>,
+        data: Bytes,
+        value: U256,
+        gas_limit: Option<u64>,
+    ) -> Result<Receipt> {
         let key = self
             .key
             .clone()
             .ok_or_else(|| ChainError::Input("sending a transaction needs a private key".into()))?;
-        let call = self.call_object(to, &data, value);
-        let estimate: u64 = quantity(
-            &self.request("eth_estimateGas", json!([call]))?,
-            "eth_estimateGas",
-        )?
-        .saturating_to();
+        let gas_limit = match gas_limit {
+            Some(limit) => limit,
+            None => {
+                let estimate = self.estimate(to, &data, value)?;
+                estimate + estimate / 5
+            }
+        };
         let nonce: u64 = quantity(
             &self.request("eth_getTransactionCount", json!([self.sender, "pending"]))?,
             "eth_getTransactionCount",
@@ -268,7 +278,7 @@ impl EvmBackend for RpcChain {
             chain_id: Some(self.chain_id),
             nonce,
             gas_price,
-            gas_limit: estimate + estimate / 5,
+            gas_limit,
             to: match to {
                 Some(a) => TxKind::Call(a),
                 None => TxKind::Create,
@@ -322,6 +332,45 @@ impl EvmBackend for RpcChain {
             logs: logs_of(&r)?,
             block_number,
         })
+    }
+}
+
+impl EvmBackend for RpcChain {
+    fn sender(&self) -> Address {
+        self.sender
+    }
+
+    fn libraries(&mut self) -> &mut BTreeMap<String, Address> {
+        &mut self.libraries
+    }
+
+    fn transact(&mut self, to: Option<Address>, data: Bytes, value: U256) -> Result<Receipt> {
+        self.send(to, data, value, None)
+    }
+
+    fn transact_limited(&mut self, to: Address, data: Bytes, gas_limit: u64) -> Result<Receipt> {
+        self.send(Some(to), data, U256::ZERO, Some(gas_limit))
+    }
+
+    fn estimate_gas(&mut self, to: Address, data: Bytes) -> Result<u64> {
+        self.estimate(Some(to), &data, U256::ZERO)
+    }
+
+    /// `eth_getLogs` from block 0 to the latest block (a node that limits the range of
+    /// `eth_getLogs` refuses it).
+    fn logs(&mut self, address: Address, topic0: B256, topic1: Option<B256>) -> Result<Vec<Log>> {
+        let topics = match topic1 {
+            Some(t1) => json!([topic0, t1]),
+            None => json!([topic0]),
+        };
+        let filter = json!({
+            "address": address,
+            "topics": topics,
+            "fromBlock": "0x0",
+            "toBlock": "latest",
+        });
+        let out = self.request("eth_getLogs", json!([filter]))?;
+        logs_of(&json!({ "logs": out }))
     }
 
     fn call(&mut self, to: Address, data: Bytes) -> Result<Receipt> {

@@ -5,11 +5,15 @@
 mod common;
 
 use alloy_primitives::U256;
+use ark_bn254::Fr;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{deploy_verifier, verify_batch_raw, verify_proof_raw, GateFlow};
 use zkbackup_chain::gate_inputs;
-use zkbackup_chain::{render_verifier, EmbeddedChain, EvmBackend, GateConfig};
+use zkbackup_chain::{
+    render_verifier, Attestation, EmbeddedChain, EvmBackend, GateConfig, MAX_GAS_CAP,
+};
+use zkbackup_core::lean_imt;
 
 /// The issue's bound on per-chunk execution gas in a batch of 16.
 const BATCH16_PER_CHUNK_MAX: u64 = 80_000;
@@ -48,7 +52,7 @@ fn batch_of_16_is_under_80k_per_chunk_and_attest_gas_is_reported() {
         flow.insert_leaves(&leaves).unwrap();
         let (ok, batch_gas) = flow.verify_batch(&att).unwrap();
         assert!(ok);
-        let receipt = flow.attest(&att).unwrap();
+        let receipt = flow.attest_raw(&att.raw()).unwrap();
         rows.push((n, batch_gas, receipt.execution_gas, receipt.gas_used));
         if n == 16 {
             assert!(
@@ -58,7 +62,7 @@ fn batch_of_16_is_under_80k_per_chunk_and_attest_gas_is_reported() {
             );
         }
     }
-    println!("| chunks | verifyBatch exec gas | per chunk | attest exec gas | per chunk | attest tx gas |");
+    println!("| chunks | verifyBatch exec gas | per chunk | submit exec gas | per chunk | submit tx gas |");
     println!("|---:|---:|---:|---:|---:|---:|");
     for (n, b, a, tx) in rows {
         let n64 = n as u64;
@@ -114,4 +118,92 @@ fn single_proof_costs_no_more_than_snarkjs_verifier() {
     let (ok, g) = verify_batch_raw(&mut chain, ours, &proofs[..1], &inputs[..1]).unwrap();
     assert!(ok);
     println!("| ours, verifyBatch of 1 | {g} |");
+}
+
+/// Issue 11: gas and transactions of a first attestation and of a one-chunk delta, chunks of
+/// 256 records, at 1,024 and 16,384 records (real `StateSource`, one leaf updated) and
+/// 100,000 records (`SeededStateSource`: chunk roots made up, root and size seeded). Every
+/// transaction is at most 15M gas (the planner's default cap).
+#[test]
+fn issue11_first_attestation_and_one_chunk_delta() {
+    const SIZE: usize = 256;
+    let config = GateConfig {
+        key_commitment: key_commitment(),
+        chunk_size: SIZE as u64,
+        max_age_blocks: 100,
+    };
+    let mut rows = Vec::new();
+    for records in [1_024usize, 16_384, 100_000] {
+        let seeded = records > 16_384;
+        let chain = EmbeddedChain::new();
+        let mut flow = if seeded {
+            GateFlow::deploy_seeded(chain, &keys().vk, config).unwrap()
+        } else {
+            GateFlow::deploy(chain, &keys().vk, config).unwrap()
+        };
+        let lineage = 0x1100 + records as u64;
+        let chunks = records.div_ceil(SIZE);
+        let touched = chunks / 3;
+        let count = |j: usize| (records - j * SIZE).min(SIZE) as u64;
+        let new = Fr::from(424242u64);
+        let (full, d) = if seeded {
+            let roots = leaves(chunks, 77);
+            let first = Attestation {
+                chunks: (0..chunks)
+                    .map(|j| chunk_of_root(roots[j], count(j), (lineage, 0, j)))
+                    .collect(),
+            };
+            flow.seed_state(lean_imt::root(&roots).unwrap(), records as u64)
+                .unwrap();
+            let full = flow.attest(&first, MAX_GAS_CAP).unwrap();
+            assert!(full.attested.is_some() && flow.is_fresh(100).unwrap());
+            let mut delta = first.clone();
+            delta.chunks[touched] = chunk_of_root(new, count(touched), (lineage, 1, touched));
+            let roots: Vec<Fr> = delta
+                .chunks
+                .iter()
+                .map(|c| c.public_inputs.chunk_root)
+                .collect();
+            flow.seed_state(lean_imt::root(&roots).unwrap(), records as u64)
+                .unwrap();
+            assert!(!flow.is_fresh(100).unwrap(), "the state changed");
+            (full, flow.attest(&delta, MAX_GAS_CAP).unwrap())
+        } else {
+            let mut state = leaves(records, 78);
+            for batch in state.chunks(2_048) {
+                flow.insert_leaves(batch).unwrap();
+            }
+            let first = backup(&state, SIZE, lineage);
+            let full = flow.attest(&first, MAX_GAS_CAP).unwrap();
+            assert!(full.attested.is_some() && flow.is_fresh(100).unwrap());
+            let index = touched * SIZE + 5;
+            flow.update_leaf(&state, index, new).unwrap();
+            state[index] = new;
+            assert!(!flow.is_fresh(100).unwrap(), "the state changed");
+            let delta = incremental(&first, &state, SIZE, 1, &[touched]);
+            (full, flow.attest(&delta, MAX_GAS_CAP).unwrap())
+        };
+        assert_eq!(
+            (d.plan.updates.clone(), d.plan.appends.len()),
+            (vec![touched], 0)
+        );
+        assert_eq!(d.transactions.len(), 1);
+        assert!(d.attested.is_some() && flow.is_fresh(100).unwrap());
+        for t in full.transactions.iter().chain(&d.transactions) {
+            assert!(t.gas_limit <= MAX_GAS_CAP && t.gas_used <= MAX_GAS_CAP);
+        }
+        rows.push((records, chunks, full, d));
+    }
+    println!("| records | chunks | first attestation: txs | gas | max tx gas | one-chunk delta: txs | gas |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for (records, chunks, full, d) in rows {
+        let max = full.transactions.iter().map(|t| t.gas_used).max().unwrap();
+        println!(
+            "| {records} | {chunks} | {} | {} | {max} | {} | {} |",
+            full.transactions.len(),
+            full.gas_used(),
+            d.transactions.len(),
+            d.gas_used()
+        );
+    }
 }

@@ -9,7 +9,10 @@ use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::{verify_batch_raw, verify_proof_raw, GateFlow};
 use zkbackup_chain::gate_inputs;
-use zkbackup_chain::{AttestationRecord, EmbeddedChain, EvmBackend, GateConfig};
+use zkbackup_chain::{
+    Attestation, AttestationRecord, ChainError, EmbeddedChain, EvmBackend, GateConfig, Receipt,
+    MAX_GAS_CAP,
+};
 use zkbackup_core::lean_imt;
 
 const CHUNK: usize = 4;
@@ -27,6 +30,11 @@ fn flow_with(leaves: &[Fr]) -> GateFlow {
     let mut flow = GateFlow::deploy(EmbeddedChain::new(), &keys().vk, config()).expect("deploy");
     flow.insert_leaves(leaves).expect("insert");
     flow
+}
+
+/// The whole backup in one `submit` (every chunk appended).
+fn attest(flow: &mut GateFlow, att: &Attestation) -> Result<Receipt, ChainError> {
+    flow.attest_raw(&att.raw())
 }
 
 fn reason(e: zkbackup_chain::ChainError) -> String {
@@ -58,19 +66,20 @@ fn honest_attestation_passes_and_vault_withdraws() {
     let err = flow.withdraw(U256::from(1u64)).unwrap_err();
     assert!(reason(err).contains("StaleBackup"));
 
-    let receipt = flow.attest(&att).expect("honest attestation");
-    assert_eq!(receipt.logs.len(), 1, "one Attested event");
+    let receipt = attest(&mut flow, &att).expect("honest attestation");
+    assert_eq!(
+        receipt.logs.len(),
+        att.chunks.len() + 1,
+        "one ChunkSet event per chunk and one Attested event"
+    );
     let last = flow.last_attestation().unwrap();
     assert_eq!(last.root, att.state_root().unwrap());
     assert_eq!(last.root, lean_imt::root(&leaves).unwrap());
     assert_eq!(last.commitment, att.commitment().unwrap());
     assert_eq!(last.key_commitment, key_commitment());
     assert_eq!(last.block, receipt.block_number);
-    assert_eq!(
-        last.backup_id, 2,
-        "the backup id is every nonce's high 96 bits"
-    );
-    assert_eq!(last.backup_id, att.backup_id().unwrap());
+    assert_eq!(last.lineage, 2, "the lineage is every nonce's high 64 bits");
+    assert_eq!(last.lineage, att.lineage().unwrap());
     assert_eq!(last.records, 14);
     assert_eq!(AttestationRecord::from_receipt(&receipt).unwrap(), last);
     let block = last.block;
@@ -102,22 +111,31 @@ fn new_leaf_makes_gate_stale_until_reattested() {
     let extra = all.pop().unwrap();
     let mut flow = flow_with(&all);
     flow.deposit(U256::from(100u64)).unwrap();
-    flow.attest(&backup(&all, CHUNK, 3)).unwrap();
+    attest(&mut flow, &backup(&all, CHUNK, 3)).unwrap();
     assert!(flow.is_fresh(MAX_AGE).unwrap());
     flow.withdraw(U256::from(10u64)).unwrap();
 
     flow.insert_leaves(&[extra]).unwrap();
     assert!(!flow.is_fresh(MAX_AGE).unwrap(), "root moved on");
     assert!(reason(flow.withdraw(U256::from(10u64)).unwrap_err()).contains("StaleBackup"));
-    // The old backup no longer matches the state.
-    let err = flow.attest(&backup(&all, CHUNK, 3)).unwrap_err();
-    assert!(
-        reason(err).contains("SizeMismatch { records: 10, size: 11 }"),
-        "old state refused"
-    );
+    // The old backup no longer matches the state: the gate holds it, nothing to submit.
+    let report = flow.attest(&backup(&all, CHUNK, 3), MAX_GAS_CAP).unwrap();
+    assert!(report.plan.is_empty() && report.attested.is_none());
+    assert!(!flow.is_fresh(MAX_AGE).unwrap());
+    // Submitted again in full it is a replay of existing chunks.
+    let err = attest(&mut flow, &backup(&all, CHUNK, 3)).unwrap_err();
+    assert!(reason(err).contains("ChunkExists"), "old state refused");
 
     all.push(extra);
-    flow.attest(&backup(&all, CHUNK, 4)).expect("new backup");
+    let report = flow
+        .attest(&backup(&all, CHUNK, 4), MAX_GAS_CAP)
+        .expect("new backup");
+    assert_eq!(report.transactions.len(), 1);
+    assert!(report.attested.is_some());
+    assert!(
+        flow.is_retired(3).unwrap(),
+        "the new lineage retires the old"
+    );
     assert!(flow.is_fresh(MAX_AGE).unwrap());
     flow.withdraw(U256::from(10u64)).unwrap();
 }
@@ -160,10 +178,16 @@ fn tampered_proofs_and_inputs_fail() {
     // Another chunk index or another backup id in one nonce.
     let mut raw = honest.clone();
     raw.nonces[3] += U256::from(1u64);
-    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("ChunkIndexMismatch"));
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("ChunkGap { index: 4, next: 3 }"));
     let mut raw = honest.clone();
     raw.nonces[3] += U256::from(1u64) << 32;
-    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BackupIdMismatch"));
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("InvalidProofs"));
+    let mut raw = honest.clone();
+    raw.nonces[3] += U256::from(1u64) << 64;
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("LineageMismatch"));
+    let mut raw = honest.clone();
+    raw.chunk_roots[1] = U256::ZERO;
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("NotCanonical"));
     // Non-canonical public input: commitment + r.
     let mut raw = honest.clone();
     raw.chunk_commitments[0] += r_mod();
@@ -189,6 +213,9 @@ fn tampered_proofs_and_inputs_fail() {
     raw.nonces.clear();
     raw.counts.clear();
     assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BadShape"));
+    let mut raw = honest.clone();
+    raw.updates = vec![Default::default(); 5];
+    assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BadShape"));
 
     // Nothing was recorded; the honest one still passes.
     assert!(!flow.is_fresh(MAX_AGE).unwrap());
@@ -200,33 +227,49 @@ fn tampered_proofs_and_inputs_fail() {
 fn chunk_roots_must_match_the_state_root() {
     let state = leaves(12, 6);
     let mut flow = flow_with(&state);
-    // A backup of other records (valid proofs, wrong state).
-    let other = backup(&leaves(12, 60), CHUNK, 6);
-    assert!(reason(flow.attest(&other).unwrap_err()).contains("RootMismatch"));
+    // A backup of other records (valid proofs, wrong state): taken as progress of its lineage,
+    // never complete, never fresh.
+    let other = backup(&leaves(12, 60), CHUNK, 60);
+    let receipt = attest(&mut flow, &other).unwrap();
+    assert!(
+        AttestationRecord::from_receipt(&receipt).is_err(),
+        "not complete"
+    );
+    assert!(!flow.is_fresh(MAX_AGE).unwrap());
     // Chunks reordered: every proof is valid, but each nonce names its chunk's index.
     let mut att = backup(&state, CHUNK, 6);
     att.chunks.swap(0, 1);
-    assert!(reason(flow.attest(&att).unwrap_err())
-        .contains("ChunkIndexMismatch { index: 0, nonceIndex: 1 }"));
-    // A chunk dropped: the counts no longer sum to the state's size.
-    let mut att = backup(&state, CHUNK, 6);
+    assert!(reason(attest(&mut flow, &att).unwrap_err()).contains("ChunkGap { index: 1, next: 0 }"));
+    // A chunk dropped: the counts no longer sum to the state's size; progress only.
+    let mut att = backup(&state, CHUNK, 61);
     att.chunks.pop();
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("SizeMismatch"));
+    let receipt = attest(&mut flow, &att).unwrap();
+    assert!(
+        AttestationRecord::from_receipt(&receipt).is_err(),
+        "not complete"
+    );
+    assert!(!flow.is_fresh(MAX_AGE).unwrap());
     // A chunk duplicated.
     let mut att = backup(&state, CHUNK, 6);
     let dup = att.chunks[2].clone();
     att.chunks.push(dup);
-    assert!(reason(flow.attest(&att).unwrap_err())
-        .contains("ChunkIndexMismatch { index: 3, nonceIndex: 2 }"));
+    assert!(reason(attest(&mut flow, &att).unwrap_err()).contains("ChunkExists { index: 2 }"));
     // Reordered chunks with their nonces rewritten to fit the new order (a prover who knows
-    // the key could prove them so): the roots do not combine into R.
-    let mut att = backup(&state, CHUNK, 6);
+    // the key could prove them so): the roots do not combine into R: never complete.
+    let mut att = backup(&state, CHUNK, 62);
     att.chunks.swap(0, 1);
     for (j, c) in att.chunks.iter_mut().enumerate() {
-        c.public_inputs.nonce = nonce(6, j);
+        c.public_inputs.nonce = nonce(62, j);
         c.proof = prove(gate_inputs(c, key_commitment()), 600 + j as u64);
     }
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("RootMismatch"));
+    let receipt = attest(&mut flow, &att).unwrap();
+    assert!(
+        AttestationRecord::from_receipt(&receipt).is_err(),
+        "not complete"
+    );
+    assert!(!flow.is_fresh(MAX_AGE).unwrap());
+    attest(&mut flow, &backup(&state, CHUNK, 6)).expect("the honest backup completes");
+    assert!(flow.is_fresh(MAX_AGE).unwrap());
 }
 
 #[test]
@@ -235,12 +278,12 @@ fn wrong_key_commitment_fails() {
     let mut flow = flow_with(&leaves);
     // Valid proofs for the right state, but under another key commitment.
     let att = backup_with(&keys().pk, &leaves, CHUNK, Fr::from(12345u64), 7);
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("InvalidProofs"));
+    assert!(reason(attest(&mut flow, &att).unwrap_err()).contains("InvalidProofs"));
     // Proofs from another setup (wrong verifying key).
     let other = other_keys();
     let att = backup_with(&other.pk, &leaves, CHUNK, key_commitment(), 7);
-    assert!(reason(flow.attest(&att).unwrap_err()).contains("InvalidProofs"));
-    flow.attest(&backup(&leaves, CHUNK, 7)).expect("right key");
+    assert!(reason(attest(&mut flow, &att).unwrap_err()).contains("InvalidProofs"));
+    attest(&mut flow, &backup(&leaves, CHUNK, 7)).expect("right key");
 }
 
 #[test]
@@ -248,16 +291,16 @@ fn replay_is_refused() {
     let leaves = leaves(9, 8);
     let att = backup(&leaves, CHUNK, 8);
     let mut flow = flow_with(&leaves);
-    flow.attest(&att).unwrap();
-    let err = flow.attest(&att).unwrap_err();
-    assert!(reason(err).contains("AlreadyAttested"));
-    // Re-proving the same backup (fresh randomness) is still the same (R, C).
+    attest(&mut flow, &att).unwrap();
+    let err = attest(&mut flow, &att).unwrap_err();
+    assert!(reason(err).contains("ChunkExists"));
+    // Re-proving the same backup (fresh randomness) is still the same chunks.
     let again = backup(&leaves, CHUNK, 8);
     let mut again_rerandomized = again.clone();
     again_rerandomized.chunks[0].proof =
         prove(gate_inputs(&again.chunks[0], key_commitment()), 999_999);
-    let err = flow.attest(&again_rerandomized).unwrap_err();
-    assert!(reason(err).contains("AlreadyAttested"));
+    let err = attest(&mut flow, &again_rerandomized).unwrap_err();
+    assert!(reason(err).contains("ChunkExists"));
 }
 
 #[test]
@@ -267,8 +310,7 @@ fn single_chunk_and_partial_last_chunk() {
         let leaves = leaves(n, 100 + n as u64);
         let att = backup(&leaves, CHUNK, 100 + n as u64);
         let mut flow = flow_with(&leaves);
-        flow.attest(&att)
-            .unwrap_or_else(|e| panic!("{n} leaves: {e}"));
+        attest(&mut flow, &att).unwrap_or_else(|e| panic!("{n} leaves: {e}"));
         assert!(flow.is_fresh(1).unwrap());
         assert!(
             !flow.is_fresh(0).unwrap(),

@@ -2,8 +2,9 @@
 //! of arity 2, chunk size 2, a seeded single-party setup) on the embedded EVM:
 //! - the arity-2 forgery (one record made of two subtree roots has the state's root) is
 //!   refused because the record count must be the state source's size;
-//! - chunk proofs of two backups cannot be recombined, a nonce cannot repeat, a backup is
-//!   attested once, and a second genuine backup of the same state is accepted;
+//! - chunk proofs of two backups (lineages) cannot be recombined, a nonce cannot repeat, a
+//!   chunk is set once per nonce, and a second genuine backup of the same state is accepted
+//!   (and retires the first);
 //! - freshness needs the attested size, and the gate refuses a nonsensical configuration.
 //!
 //! Each refusal here was accepted by the gate before issue 9 (see the comments).
@@ -18,9 +19,11 @@ use std::sync::{Mutex, OnceLock};
 use zkbackup_chain::abi::{fr_to_u256, BackupGate};
 use zkbackup_chain::artifact::committed;
 use zkbackup_chain::gate::{deploy_verifier, GateAddresses};
-use zkbackup_chain::{Attestation, EmbeddedChain, EvmBackend, GateConfig, GateFlow};
-use zkbackup_core::chunk::chunk_nonce;
-use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
+use zkbackup_chain::{
+    Attestation, AttestationRecord, ChainError, EmbeddedChain, EvmBackend, GateConfig, GateFlow,
+    Receipt, MAX_GAS_CAP,
+};
+use zkbackup_core::chunk::{ChunkShape, ChunkWitness, Nonce};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::{lean_imt, poseidon};
 use zkbackup_prover::prove::ChunkProver;
@@ -69,14 +72,24 @@ fn prove_chunk(records: &[[Fr; ARITY]], nonce: u128) -> ChunkProof {
     }
 }
 
-/// A genuine backup of `records`: chunk `j` proven under nonce `backup_id · 2^32 + j`.
-fn backup_of(records: &[[Fr; ARITY]], backup_id: u128) -> Attestation {
+/// Chunk `j`'s nonce in a full backup of lineage `lineage`.
+fn chunk_nonce(lineage: u64, j: u32) -> u128 {
+    Nonce::new(lineage, 0, j).to_u128()
+}
+
+/// A genuine full backup of `records` in lineage `lineage`.
+fn backup_of(records: &[[Fr; ARITY]], lineage: u64) -> Attestation {
     let chunks = records
         .chunks(CHUNK)
         .enumerate()
-        .map(|(j, chunk)| prove_chunk(chunk, chunk_nonce(backup_id, j as u32)))
+        .map(|(j, chunk)| prove_chunk(chunk, chunk_nonce(lineage, j as u32)))
         .collect();
     Attestation { chunks }
+}
+
+/// The whole backup in one `submit` (every chunk appended).
+fn attest(flow: &mut GateFlow, att: &Attestation) -> Result<Receipt, ChainError> {
+    flow.attest_raw(&att.raw())
 }
 
 fn records() -> Vec<[Fr; ARITY]> {
@@ -114,7 +127,8 @@ fn reason(e: zkbackup_chain::ChainError) -> String {
 /// Issue 9, item 1 on chain. With arity 2, `Poseidon(record)` is the node hash, so the one
 /// record `(node01, node23)` has leaf `Poseidon(node01, node23)` = the state root of the four
 /// real records. Its chunk proof is genuine and its root is the state's: the gate before
-/// issue 9 accepted it (every record gone). The record count must now be `size()`.
+/// issue 9 accepted it (every record gone). The record count must now be `size()`: the
+/// forged lineage never completes (and cannot grow: its only chunk is partial).
 #[test]
 fn arity_two_forgery_is_refused_by_the_record_count() {
     let records = records();
@@ -130,18 +144,26 @@ fn arity_two_forgery_is_refused_by_the_record_count() {
     assert!(flow.verify_batch(&forged).unwrap().0, "its proof is valid");
     assert_eq!(flow.state_size().unwrap(), 4);
 
-    let why = reason(flow.attest(&forged).unwrap_err());
+    let receipt = attest(&mut flow, &forged).unwrap();
     assert!(
-        why.contains("SizeMismatch { records: 1, size: 4 }"),
-        "{why}"
+        AttestationRecord::from_receipt(&receipt).is_err(),
+        "1 record is not the source's 4: not complete"
     );
     assert!(!flow.is_fresh(MAX_AGE).unwrap());
+    let more = Attestation {
+        chunks: vec![prove_chunk(&records[2..], chunk_nonce(0xf0f0, 1))],
+    };
+    let why = reason(attest(&mut flow, &more).unwrap_err());
+    assert!(
+        why.contains("AppendAfterPartialChunk { index: 0, count: 1 }"),
+        "{why}"
+    );
 
     // The honest backup of the same state passes.
     let honest = backup_of(&records, 0xb0);
-    flow.attest(&honest).expect("honest backup");
+    attest(&mut flow, &honest).expect("honest backup");
     let last = flow.last_attestation().unwrap();
-    assert_eq!((last.records, last.backup_id), (4, 0xb0));
+    assert_eq!((last.records, last.lineage), (4, 0xb0));
     assert!(flow.is_fresh(MAX_AGE).unwrap());
 }
 
@@ -161,29 +183,54 @@ fn proofs_of_two_backups_cannot_be_recombined() {
         };
         assert_eq!(mixed.state_root().unwrap(), flow.state_root().unwrap());
         assert!(flow.verify_batch(&mixed).unwrap().0, "every proof is valid");
-        let why = reason(flow.attest(&mixed).unwrap_err());
+        let why = reason(attest(&mut flow, &mixed).unwrap_err());
         assert!(
             why.contains(&format!(
-                "BackupIdMismatch {{ index: 1, backupId: {id}, expected: {expected} }}"
+                "LineageMismatch {{ entry: 1, nonceLineage: {id}, lineage: {expected} }}"
             )),
             "{why}"
         );
     }
+    // Nor across transactions: chunk 0 of A in, then chunk 1 of B onto A's lineage.
+    let mut first = a.raw();
+    first.proofs.truncate(1);
+    first.chunk_roots.truncate(1);
+    first.chunk_commitments.truncate(1);
+    first.nonces.truncate(1);
+    first.counts.truncate(1);
+    let receipt = flow.attest_raw(&first).unwrap();
+    assert!(AttestationRecord::from_receipt(&receipt).is_err());
+    let mut onto_a = b.raw();
+    onto_a.lineage = 0xa;
+    let why = reason(flow.attest_raw(&onto_a).unwrap_err());
+    assert!(
+        why.contains("LineageMismatch { entry: 0, nonceLineage: 11, lineage: 10 }"),
+        "{why}"
+    );
 
-    // A is attested once; B, a second genuine backup of the same state, is accepted too.
-    let receipt = flow.attest(&a).expect("backup A");
-    let event = zkbackup_chain::AttestationRecord::from_receipt(&receipt).unwrap();
-    assert_eq!((event.backup_id, event.records), (0xa, 4));
-    let why = reason(flow.attest(&a).unwrap_err());
-    assert!(why.contains("AlreadyAttested"), "{why}");
-    assert!(why.contains("backupId: 10"), "{why}");
-    flow.attest(&b).expect("backup B: same state, new id");
-    assert_eq!(flow.last_attestation().unwrap().backup_id, 0xb);
-    assert!(reason(flow.attest(&b).unwrap_err()).contains("AlreadyAttested"));
-    // Re-proving A (fresh proof randomness) is still backup A.
-    let again = backup_of(&records, 0xa);
-    assert_ne!(again.chunks[0].proof, a.chunks[0].proof);
-    assert!(reason(flow.attest(&again).unwrap_err()).contains("AlreadyAttested"));
+    // A completes with its chunk 1; B, a second genuine backup of the same state, is
+    // accepted too and retires A.
+    let report = flow.attest(&a, MAX_GAS_CAP).expect("backup A");
+    assert_eq!(report.plan.unchanged, 1, "chunk 0 is in already");
+    let event = report.attested.expect("complete");
+    assert_eq!((event.lineage, event.records), (0xa, 4));
+    let why = reason(attest(&mut flow, &a).unwrap_err());
+    assert!(why.contains("ChunkExists { index: 0 }"), "{why}");
+    attest(&mut flow, &b).expect("backup B: same state, new lineage");
+    assert_eq!(flow.last_attestation().unwrap().lineage, 0xb);
+    assert!(reason(attest(&mut flow, &b).unwrap_err()).contains("ChunkExists"));
+    // A is retired: not even a newer version of its chunks goes in.
+    let newer = Attestation {
+        chunks: vec![prove_chunk(&records[..2], Nonce::new(0xa, 1, 0).to_u128())],
+    };
+    let mut raw = newer.raw();
+    raw.updates = vec![Default::default()];
+    let why = reason(flow.attest_raw(&raw).unwrap_err());
+    assert!(why.contains("RetiredLineage { lineage: 10 }"), "{why}");
+    // Re-proving B (fresh proof randomness) is still B's chunks.
+    let again = backup_of(&records, 0xb);
+    assert_ne!(again.chunks[0].proof, b.chunks[0].proof);
+    assert!(reason(attest(&mut flow, &again).unwrap_err()).contains("ChunkExists"));
 }
 
 /// Issue 9, item 3: a (key, nonce) pair is never used for two chunks. A prover who holds the
@@ -205,11 +252,8 @@ fn a_nonce_cannot_repeat() {
         flow.verify_batch(&reused).unwrap().0,
         "every proof is valid"
     );
-    let why = reason(flow.attest(&reused).unwrap_err());
-    assert!(
-        why.contains("ChunkIndexMismatch { index: 1, nonceIndex: 0 }"),
-        "{why}"
-    );
+    let why = reason(attest(&mut flow, &reused).unwrap_err());
+    assert!(why.contains("ChunkExists { index: 0 }"), "{why}");
     // Chunk 0 under chunk 1's nonce: refused at chunk 0.
     let swapped = Attestation {
         chunks: vec![
@@ -217,8 +261,9 @@ fn a_nonce_cannot_repeat() {
             prove_chunk(&records[2..], chunk_nonce(id, 1)),
         ],
     };
-    assert!(reason(flow.attest(&swapped).unwrap_err())
-        .contains("ChunkIndexMismatch { index: 0, nonceIndex: 1 }"));
+    assert!(
+        reason(attest(&mut flow, &swapped).unwrap_err()).contains("ChunkGap { index: 1, next: 0 }")
+    );
     assert!(!flow.is_fresh(MAX_AGE).unwrap());
 }
 
@@ -294,7 +339,10 @@ fn freshness_needs_the_attested_size() {
     let leaves = common::leaves(6, 70);
     let root = lean_imt::root(&leaves).unwrap();
     set(&mut flow, root, 6);
-    flow.attest(&common::backup(&leaves, 4, 70)).unwrap();
+    let report = flow
+        .attest(&common::backup(&leaves, 4, 70), MAX_GAS_CAP)
+        .unwrap();
+    assert!(report.attested.is_some());
     assert!(flow.is_fresh(MAX_AGE).unwrap());
     set(&mut flow, root, 1);
     assert!(

@@ -1,39 +1,82 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import {PoseidonT3} from "poseidon-solidity/PoseidonT3.sol";
+import {InternalLeanIMT, LeanIMTData} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
 import {IStateSource} from "./IStateSource.sol";
 import {IGroth16BatchVerifier} from "./IGroth16BatchVerifier.sol";
 import {IBackupFreshness} from "./ExampleVault.sol";
 
-/// @title zkbackup's attestation gate
+/// @title zkbackup's attestation gate (v2: incremental)
 /// @notice Records that a complete, correct encrypted backup of one state source's current
-///         state was proven. `attest` accepts a backup only if:
-///         - every chunk but the last holds `chunkSize` records, the last 1..chunkSize, and the
-///           counts sum to the source's `size()` (with records of arity 2 a leaf hash is a node
-///           hash, so the root alone does not fix the record count: two subtree roots taken as
-///           one record have the state's root);
-///         - every chunk's nonce is `backupId · 2^32 + j` (j its index) with one backup id for
-///           all chunks and below 2^128, so the chunks come from one backup and proofs of
-///           different backups cannot be recombined into an (R, C) that was never a backup;
-///         - the chunk roots combine (LeanIMT, Poseidon(2)) into the source's current root R,
-///           the chunk commitments into the backup commitment C;
-///         - (R, C, backupId) was not attested before;
-///         - every chunk proof verifies (in one batch) with the configured key commitment K.
-///         Protocols ask `isFresh(maxAgeBlocks)`: the last attestation covers the source's
-///         current root and size and is at most `maxAgeBlocks` old.
+///         state was proven, chunk by chunk, across as many transactions as it takes.
+///
+///         A backup **lineage** (the high 64 bits of every chunk nonce: nonce = lineage · 2^64 +
+///         version · 2^32 + index) keeps two LeanIMTs on chain (zk-kit lean-imt.sol): its
+///         chunk roots and its chunk commitments, in chunk order, with each chunk's current
+///         nonce and the last chunk's record count. `submit` appends chunks (index = the
+///         lineage's chunk count) or replaces existing ones (with the LeanIMT sibling paths),
+///         each with a valid chunk proof (all of a submit verified in one batch):
+///         - a chunk's nonce only moves forward (no rollback to an older ciphertext, no
+///           replay), and every nonce of a submit names the submit's lineage;
+///         - no gaps: a chunk is appended only at the end;
+///         - every chunk but the last holds `chunkSize` records, the last 1..chunkSize;
+///         - a lineage started before the current one, or replaced by it, is retired.
+///         When a submit leaves the lineage with as many records as the source's `size()`
+///         and a chunk-root tree whose root is the source's `root()`, the attestation is
+///         complete: (R, C) are recorded and `Attested` emitted. Until then (e.g. a first
+///         attestation split over several transactions) a submit only records progress.
+///         Protocols ask `isFresh(maxAgeBlocks)`: the last completed attestation covers the
+///         source's current root and size and is at most `maxAgeBlocks` old.
 contract BackupGate is IBackupFreshness {
+    using InternalLeanIMT for LeanIMTData;
+
     /// @dev Scalar field modulus r of BN254.
     uint256 internal constant R_MOD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @dev Low bits of a nonce that hold the chunk index: nonce = backupId · 2^32 + index.
-    uint256 internal constant INDEX_BITS = 32;
-    /// @dev Mask of the chunk index in a nonce.
-    uint256 internal constant INDEX_MASK = (1 << INDEX_BITS) - 1;
-    /// @dev Nonces are below 2^128 (the cipher's domain), so backup ids are below 2^96.
+    /// @dev Mask of the chunk index in a nonce (its low 32 bits).
+    uint256 internal constant INDEX_MASK = (1 << 32) - 1;
+    /// @dev A nonce's lineage is its bits 64..128.
+    uint256 internal constant LINEAGE_SHIFT = 64;
+    /// @dev Nonces are below 2^128 (the cipher's domain).
     uint256 internal constant NONCE_BITS = 128;
-    /// @dev The largest chunk size: chunk sizes are powers of two up to 2^32, so a backup's
+    /// @dev The largest chunk size: chunk sizes are powers of two up to 2^32, so a lineage's
     ///      record count (at most 2^32 chunks) stays below 2^64 + 1 and fits `lastSize`.
     uint256 internal constant MAX_CHUNK_SIZE = 1 << 32;
+
+    /// @dev One backup lineage on chain.
+    struct Lineage {
+        /// The chunk roots, in chunk order (their root is the state root R once complete).
+        LeanIMTData roots;
+        /// The chunk commitments, in chunk order (their root is the backup commitment C).
+        LeanIMTData commitments;
+        /// Each chunk's current nonce, by chunk index.
+        mapping(uint256 => uint256) nonces;
+        /// The last chunk's record count.
+        uint64 lastCount;
+        /// When the lineage's first chunk came in, as 1, 2, ... over all lineages (0: never).
+        uint64 started;
+    }
+
+    /// @notice What replaces one existing chunk: its current leaves and the sibling nodes
+    ///         `InternalLeanIMT._update` needs in each tree (empty where the leaf is unchanged).
+    struct Update {
+        uint256 oldChunkRoot;
+        uint256 oldChunkCommitment;
+        uint256[] rootSiblings;
+        uint256[] commitmentSiblings;
+    }
+
+    /// @notice One submit: entry i has proof `proofs[i]` for the public inputs
+    ///         [chunkRoots[i], chunkCommitments[i], keyCommitment, nonces[i], counts[i]]; the
+    ///         first `updates.length` entries replace existing chunks (`updates[i]`), the rest
+    ///         are appended, in chunk order.
+    struct Submission {
+        uint256[8][] proofs;
+        uint256[] chunkRoots;
+        uint256[] chunkCommitments;
+        uint256[] nonces;
+        uint256[] counts;
+        Update[] updates;
+    }
 
     /// @notice The chunk-proof verifier.
     IGroth16BatchVerifier public immutable verifier;
@@ -44,56 +87,76 @@ contract BackupGate is IBackupFreshness {
     /// @notice Records per chunk, a power of two (every chunk but the last is full).
     uint256 public immutable chunkSize;
 
-    /// @notice The last attestation's state root (0: none yet).
+    /// @notice The last completed attestation's state root (0: none yet).
     uint256 public lastRoot;
-    /// @notice The last attestation's backup commitment.
+    /// @notice The last completed attestation's backup commitment.
     uint256 public lastCommitment;
-    /// @notice The block of the last attestation (packed with the next two in one slot).
+    /// @notice The block of the last completed attestation (packed with the next three).
     uint64 public lastBlock;
-    /// @notice The last attestation's record count (the source's size when it was attested).
+    /// @notice The last completed attestation's record count.
     uint96 public lastSize;
-    /// @notice The last attestation's backup id (the high 96 bits of its nonces).
-    uint96 public lastBackupId;
-    /// @notice Attestations made so far, by keccak256(abi.encode(R, C, backupId)).
-    mapping(bytes32 => bool) public attested;
+    /// @notice The lineage of the last completed attestation (the current lineage).
+    uint64 public currentLineage;
+    /// @notice Lineages started so far.
+    uint64 public lineagesStarted;
+    /// @dev The lineages, by id.
+    mapping(uint64 => Lineage) internal lineages;
 
-    /// @notice Backup `backupId` of state root `root` (`records` records) with commitment
-    ///         `commitment` under key commitment `keyCommitment` was attested at `blockNumber`.
+    /// @notice Chunk `index` of `lineage` is now (chunkRoot, chunkCommitment) under `nonce`
+    ///         with `count` records: replaying these events in order rebuilds both trees.
+    event ChunkSet(
+        uint64 indexed lineage,
+        uint256 indexed index,
+        uint256 chunkRoot,
+        uint256 chunkCommitment,
+        uint256 nonce,
+        uint256 count
+    );
+    /// @notice Lineage `lineage` completed an attestation of state root `root` (`records`
+    ///         records) with backup commitment `commitment` under `keyCommitment` at
+    ///         `blockNumber`.
     event Attested(
         uint256 indexed root,
         uint256 indexed commitment,
-        uint256 indexed backupId,
+        uint64 indexed lineage,
         uint256 keyCommitment,
         uint256 records,
         uint256 blockNumber
     );
+    /// @notice `lineage` was the current lineage and `by` replaced it: `lineage` is retired.
+    event LineageRetired(uint64 indexed lineage, uint64 indexed by);
 
-    /// @dev What `attest` records about one backup.
-    struct Summary {
-        uint256 root;
-        uint256 commitment;
-        uint256 backupId;
-        uint256 records;
-    }
-
-    /// @notice No chunks, or the arrays' lengths differ.
+    /// @notice No entries, the arrays' lengths differ, or more updates than entries.
     error BadShape();
-    /// @notice Chunk `index` has an invalid record count.
+    /// @notice Entry `entry`'s chunk root or commitment is 0 or not a field element (>= r).
+    error NotCanonical(uint256 entry);
+    /// @notice Entry `entry`'s nonce is 2^128 or more.
+    error NonceOutOfRange(uint256 entry);
+    /// @notice Entry `entry`'s nonce names lineage `nonceLineage`, the submit is for `lineage`.
+    error LineageMismatch(uint256 entry, uint256 nonceLineage, uint64 lineage);
+    /// @notice `lineage` was replaced by (or started before) the current lineage.
+    error RetiredLineage(uint64 lineage);
+    /// @notice An update names chunk `index`, the lineage has `chunks` chunks.
+    error NoSuchChunk(uint256 index, uint256 chunks);
+    /// @notice An append names chunk `index`, the next chunk is `next` (index > next: a gap).
+    error ChunkGap(uint256 index, uint256 next);
+    /// @notice An append names chunk `index`, which exists (replacing it needs an update).
+    error ChunkExists(uint256 index);
+    /// @notice Chunk `index`'s new nonce equals its current one (a replay).
+    error NonceReplayed(uint256 index, uint256 nonce);
+    /// @notice Chunk `index`'s new nonce is older than its current one `current` (a rollback).
+    error NonceRollback(uint256 index, uint256 nonce, uint256 current);
+    /// @notice Chunk `index` has an invalid record count (not `chunkSize` in a middle chunk,
+    ///         not 1..chunkSize in the last).
     error BadCount(uint256 index, uint256 count);
-    /// @notice Chunk `index` has a nonce of 128 bits or more.
-    error NonceOutOfRange(uint256 index);
-    /// @notice Chunk `index`'s nonce carries chunk index `nonceIndex` (its low 32 bits).
-    error ChunkIndexMismatch(uint256 index, uint256 nonceIndex);
-    /// @notice Chunk `index`'s nonce names backup `backupId`, chunk 0's names `expected`.
-    error BackupIdMismatch(uint256 index, uint256 backupId, uint256 expected);
-    /// @notice A chunk root or commitment at `index` is not a canonical field element (>= r).
-    error NotCanonical(uint256 index);
-    /// @notice The chunk counts sum to `records`, the state source holds `size` records.
-    error SizeMismatch(uint256 records, uint256 size);
-    /// @notice The chunk roots combine into `computed`, not the source's current root `current`.
-    error RootMismatch(uint256 computed, uint256 current);
-    /// @notice Backup `backupId` with this (R, C) was attested before.
-    error AlreadyAttested(uint256 root, uint256 commitment, uint256 backupId);
+    /// @notice A chunk is appended after the last chunk `index`, which holds only `count`
+    ///         records.
+    error AppendAfterPartialChunk(uint256 index, uint256 count);
+    /// @notice An update's old leaf `oldLeaf` is not chunk `index`'s current leaf.
+    error OldLeafMismatch(uint256 index, uint256 oldLeaf);
+    /// @notice An update of chunk `index` has `given` sibling nodes for a tree, it needs
+    ///         `needed`.
+    error SiblingCount(uint256 index, uint256 given, uint256 needed);
     /// @notice A chunk proof does not verify.
     error InvalidProofs();
     /// @notice A constructor argument is invalid.
@@ -111,131 +174,197 @@ contract BackupGate is IBackupFreshness {
         chunkSize = chunkSize_;
     }
 
-    /// @notice Attests a backup: chunk j has proof `proofs[j]` for the public inputs
-    ///         [chunkRoots[j], chunkCommitments[j], keyCommitment, nonces[j], counts[j]].
-    /// @param proofs Per chunk [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
-    /// @return root The attested state root R.
-    /// @return commitment The attested backup commitment C.
-    /// @return backupId The attested backup's id (every nonce's high 96 bits).
-    function attest(
-        uint256[8][] calldata proofs,
-        uint256[] calldata chunkRoots,
-        uint256[] calldata chunkCommitments,
-        uint256[] calldata nonces,
-        uint256[] calldata counts
-    ) external returns (uint256 root, uint256 commitment, uint256 backupId) {
-        uint256[5][] memory inputs = _publicInputs(proofs.length, chunkRoots, chunkCommitments, nonces, counts);
-        Summary memory a = _summary(nonces, counts);
-        a.root = _stateRoot(chunkRoots, a.records);
-        a.commitment = _leanImtRoot(chunkCommitments);
-        _record(proofs, inputs, a);
-        return (a.root, a.commitment, a.backupId);
-    }
-
-    /// @dev Checks the shape and that roots and commitments are field elements; returns every
-    ///      chunk's public inputs.
-    function _publicInputs(
-        uint256 n,
-        uint256[] calldata chunkRoots,
-        uint256[] calldata chunkCommitments,
-        uint256[] calldata nonces,
-        uint256[] calldata counts
-    ) internal view returns (uint256[5][] memory inputs) {
+    /// @notice Appends and replaces chunks of `lineage` (see `Submission`); completes the
+    ///         attestation if the lineage now matches the source's root and size.
+    /// @return complete Whether this submit completed an attestation.
+    function submit(uint64 lineage, Submission calldata s) external returns (bool complete) {
+        uint256 n = s.proofs.length;
         if (
-            n == 0 || chunkRoots.length != n || chunkCommitments.length != n || nonces.length != n
-                || counts.length != n
+            n == 0 || s.chunkRoots.length != n || s.chunkCommitments.length != n || s.nonces.length != n
+                || s.counts.length != n || s.updates.length > n
         ) revert BadShape();
+        if (isRetired(lineage)) revert RetiredLineage(lineage);
+        uint256[5][] memory inputs = _publicInputs(lineage, s);
+        Lineage storage l = lineages[lineage];
+        uint256 lastCount = _applyUpdates(l, lineage, s);
+        if (s.updates.length < n) lastCount = _applyAppends(l, lineage, s, lastCount);
+        l.lastCount = uint64(lastCount);
+        if (!verifier.verifyBatch(s.proofs, inputs)) revert InvalidProofs();
+        return _complete(l, lineage, lastCount);
+    }
+
+    /// @dev Checks every entry's values (canonical, non-zero, nonce < 2^128 of `lineage`);
+    ///      returns every entry's public inputs.
+    function _publicInputs(uint64 lineage, Submission calldata s) internal view returns (uint256[5][] memory inputs) {
+        uint256 n = s.proofs.length;
         inputs = new uint256[5][](n);
-        for (uint256 j = 0; j < n; ++j) {
-            uint256 chunkRoot = chunkRoots[j];
-            uint256 chunkCommitment = chunkCommitments[j];
-            if (chunkRoot >= R_MOD || chunkCommitment >= R_MOD) revert NotCanonical(j);
-            inputs[j] = [chunkRoot, chunkCommitment, keyCommitment, nonces[j], counts[j]];
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 chunkRoot = s.chunkRoots[i];
+            uint256 chunkCommitment = s.chunkCommitments[i];
+            if (chunkRoot == 0 || chunkRoot >= R_MOD || chunkCommitment == 0 || chunkCommitment >= R_MOD) {
+                revert NotCanonical(i);
+            }
+            uint256 nonce = s.nonces[i];
+            if (nonce >> NONCE_BITS != 0) revert NonceOutOfRange(i);
+            if (nonce >> LINEAGE_SHIFT != lineage) revert LineageMismatch(i, nonce >> LINEAGE_SHIFT, lineage);
+            inputs[i] = [chunkRoot, chunkCommitment, keyCommitment, nonce, s.counts[i]];
         }
     }
 
-    /// @dev Checks the counts (every chunk but the last full, the last 1..chunkSize) and the
-    ///      nonces (chunk j's is backupId · 2^32 + j, one backupId, below 2^128); returns the
-    ///      record count and the backup id. Runs after `_publicInputs` (non-empty, same lengths).
-    function _summary(uint256[] calldata nonces, uint256[] calldata counts)
+    /// @dev Replaces the chunks of the leading `updates.length` entries, in order; returns the
+    ///      last chunk's record count afterwards.
+    function _applyUpdates(Lineage storage l, uint64 lineage, Submission calldata s)
         internal
-        view
-        returns (Summary memory a)
+        returns (uint256 lastCount)
     {
-        uint256 n = counts.length;
-        uint256 backupId = nonces[0] >> INDEX_BITS;
-        uint256 records;
-        for (uint256 j = 0; j < n; ++j) {
-            uint256 count = counts[j];
-            if (j + 1 < n ? count != chunkSize : (count == 0 || count > chunkSize)) revert BadCount(j, count);
-            // No overflow: count <= chunkSize <= 2^32 and n <= 2^32 (the index check below).
-            records += count;
-            uint256 nonce = nonces[j];
-            if (nonce >> NONCE_BITS != 0) revert NonceOutOfRange(j);
-            if (nonce & INDEX_MASK != j) revert ChunkIndexMismatch(j, nonce & INDEX_MASK);
-            if (nonce >> INDEX_BITS != backupId) revert BackupIdMismatch(j, nonce >> INDEX_BITS, backupId);
+        lastCount = l.lastCount;
+        uint256 chunks = l.roots.size;
+        for (uint256 i = 0; i < s.updates.length; ++i) {
+            uint256 nonce = s.nonces[i];
+            uint256 index = nonce & INDEX_MASK;
+            if (index >= chunks) revert NoSuchChunk(index, chunks);
+            uint256 count = s.counts[i];
+            bool last = index + 1 == chunks;
+            _checkCount(index, count, last);
+            if (last) lastCount = count;
+            uint256 current = l.nonces[index];
+            if (nonce == current) revert NonceReplayed(index, nonce);
+            if (nonce < current) revert NonceRollback(index, nonce, current);
+            l.nonces[index] = nonce;
+            Update calldata u = s.updates[i];
+            _replace(l.roots, index, u.oldChunkRoot, s.chunkRoots[i], u.rootSiblings);
+            _replace(l.commitments, index, u.oldChunkCommitment, s.chunkCommitments[i], u.commitmentSiblings);
+            emit ChunkSet(lineage, index, s.chunkRoots[i], s.chunkCommitments[i], nonce, count);
         }
-        a.records = records;
-        a.backupId = backupId;
     }
 
-    /// @dev R, the LeanIMT root of `chunkRoots`, once the record count is the source's size
-    ///      and R its current root.
-    function _stateRoot(uint256[] calldata chunkRoots, uint256 records) internal view returns (uint256 root) {
-        uint256 size = stateSource.size();
-        if (records != size) revert SizeMismatch(records, size);
-        root = _leanImtRoot(chunkRoots);
-        uint256 current = stateSource.root();
-        if (root != current) revert RootMismatch(root, current);
+    /// @dev Appends the chunks of the entries after the updates (in chunk order, no gap, the
+    ///      previous last chunk full); returns the new last chunk's record count.
+    function _applyAppends(Lineage storage l, uint64 lineage, Submission calldata s, uint256 lastCount)
+        internal
+        returns (uint256)
+    {
+        uint256 first = s.updates.length;
+        uint256 n = s.proofs.length;
+        uint256 next = l.roots.size;
+        if (next == 0) l.started = ++lineagesStarted;
+        for (uint256 i = first; i < n; ++i) {
+            uint256 nonce = s.nonces[i];
+            uint256 index = nonce & INDEX_MASK;
+            if (index > next) revert ChunkGap(index, next);
+            if (index < next) revert ChunkExists(index);
+            if (i == first && next > 0 && lastCount != chunkSize) {
+                revert AppendAfterPartialChunk(next - 1, lastCount);
+            }
+            uint256 count = s.counts[i];
+            _checkCount(index, count, i + 1 == n);
+            l.nonces[index] = nonce;
+            emit ChunkSet(lineage, index, s.chunkRoots[i], s.chunkCommitments[i], nonce, count);
+            ++next;
+        }
+        l.roots._insertMany(s.chunkRoots[first:]);
+        l.commitments._insertMany(s.chunkCommitments[first:]);
+        return s.counts[n - 1];
     }
 
-    /// @dev Rejects replays and invalid proofs, then records the attestation.
-    function _record(uint256[8][] calldata proofs, uint256[5][] memory inputs, Summary memory a) internal {
-        bytes32 id = keccak256(abi.encode(a.root, a.commitment, a.backupId));
-        if (attested[id]) revert AlreadyAttested(a.root, a.commitment, a.backupId);
-        if (!verifier.verifyBatch(proofs, inputs)) revert InvalidProofs();
-        attested[id] = true;
-        lastRoot = a.root;
-        lastCommitment = a.commitment;
-        // Fit by construction: block numbers < 2^64, records <= 2^64, backup ids < 2^96.
+    /// @dev A middle chunk holds `chunkSize` records, the last 1..chunkSize.
+    function _checkCount(uint256 index, uint256 count, bool last) internal view {
+        if (last ? (count == 0 || count > chunkSize) : count != chunkSize) revert BadCount(index, count);
+    }
+
+    /// @dev Replaces leaf `index` of `tree`, which must be `oldLeaf`, by `newLeaf` (nothing to
+    ///      do if they are equal).
+    function _replace(
+        LeanIMTData storage tree,
+        uint256 index,
+        uint256 oldLeaf,
+        uint256 newLeaf,
+        uint256[] calldata siblings
+    ) internal {
+        if (tree.leaves[oldLeaf] != index + 1) revert OldLeafMismatch(index, oldLeaf);
+        if (oldLeaf == newLeaf) return;
+        uint256 needed = _siblingCount(index, tree.size, tree.depth);
+        if (siblings.length != needed) revert SiblingCount(index, siblings.length, needed);
+        tree._update(oldLeaf, newLeaf, siblings);
+    }
+
+    /// @dev The number of sibling nodes `InternalLeanIMT._update` reads for leaf `index` of a
+    ///      tree of `size` leaves and depth `depth`: one per level where the path node is a
+    ///      right child or has a right sibling.
+    function _siblingCount(uint256 index, uint256 size, uint256 depth) internal pure returns (uint256 count) {
+        uint256 lastIndex = size - 1;
+        for (uint256 level = 0; level < depth; ++level) {
+            if ((index >> level) & 1 == 1 || index >> level != lastIndex >> level) ++count;
+        }
+    }
+
+    /// @dev Completes the attestation if `lineage` now holds the source's size and root.
+    function _complete(Lineage storage l, uint64 lineage, uint256 lastCount) internal returns (bool) {
+        // No overflow: chunks <= 2^32 (32-bit indices), chunkSize <= 2^32.
+        uint256 records = (l.roots.size - 1) * chunkSize + lastCount;
+        if (records != stateSource.size()) return false;
+        uint256 root = l.roots._root();
+        if (root != stateSource.root()) return false;
+        uint256 commitment = l.commitments._root();
+        uint64 previous = currentLineage;
+        if (lastRoot != 0 && previous != lineage) emit LineageRetired(previous, lineage);
+        lastRoot = root;
+        lastCommitment = commitment;
+        // Fit by construction: block numbers < 2^64, records <= 2^64.
         lastBlock = uint64(block.number);
-        lastSize = uint96(a.records);
-        lastBackupId = uint96(a.backupId);
-        emit Attested(a.root, a.commitment, a.backupId, keyCommitment, a.records, block.number);
+        lastSize = uint96(records);
+        currentLineage = lineage;
+        emit Attested(root, commitment, lineage, keyCommitment, records, block.number);
+        return true;
+    }
+
+    /// @notice Whether `lineage` is retired: some attestation completed, `lineage` is not its
+    ///         lineage, and `lineage` started before it (so a lineage the current one replaced,
+    ///         and any older lineage still in progress, can never complete).
+    function isRetired(uint64 lineage) public view returns (bool) {
+        if (lastRoot == 0 || lineage == currentLineage) return false;
+        uint64 started = lineages[lineage].started;
+        return started != 0 && started < lineages[currentLineage].started;
+    }
+
+    /// @notice `lineage` on chain: its chunk count, the last chunk's record count, the roots
+    ///         of its chunk-root and chunk-commitment trees (0 if empty), its start order
+    ///         (0: not started) and whether it is retired.
+    function lineageState(uint64 lineage)
+        external
+        view
+        returns (
+            uint256 chunks,
+            uint256 lastCount,
+            uint256 rootsRoot,
+            uint256 commitmentsRoot,
+            uint256 started,
+            bool retired
+        )
+    {
+        Lineage storage l = lineages[lineage];
+        return (
+            l.roots.size, l.lastCount, l.roots._root(), l.commitments._root(), l.started, isRetired(lineage)
+        );
+    }
+
+    /// @notice Chunk `index`'s current nonce in `lineage` (0: no such chunk).
+    function chunkNonce(uint64 lineage, uint256 index) external view returns (uint256) {
+        return lineages[lineage].nonces[index];
     }
 
     /// @inheritdoc IBackupFreshness
-    /// @dev Fresh means: the last attestation's R and record count are the source's current
-    ///      root and size, and it is at most `maxAgeBlocks` old.
+    /// @dev Fresh means: an attestation completed, its R and record count are the source's
+    ///      current root and size, and it is at most `maxAgeBlocks` old.
     function isFresh(uint256 maxAgeBlocks) external view returns (bool) {
         uint256 r = lastRoot;
         if (r == 0 || block.number - lastBlock > maxAgeBlocks) return false;
         return r == stateSource.root() && lastSize == stateSource.size();
     }
 
-    /// @notice The last attestation: (R, C, K, block number, backup id, record count); R = 0
-    ///         if none.
+    /// @notice The last completed attestation: (R, C, K, block number, lineage, record count);
+    ///         R = 0 if none.
     function lastAttestation() external view returns (uint256, uint256, uint256, uint256, uint256, uint256) {
-        return (lastRoot, lastCommitment, keyCommitment, lastBlock, lastBackupId, lastSize);
-    }
-
-    /// @dev The LeanIMT root (@zk-kit/lean-imt) of `leaves`: Poseidon(2) parents, a lone left
-    ///      child promoted, the root of one leaf is the leaf.
-    function _leanImtRoot(uint256[] calldata leaves) internal pure returns (uint256) {
-        uint256[] memory level = leaves;
-        uint256 len = level.length;
-        while (len > 1) {
-            uint256 half = len >> 1;
-            for (uint256 i = 0; i < half; ++i) {
-                level[i] = PoseidonT3.hash([level[2 * i], level[2 * i + 1]]);
-            }
-            if (len & 1 == 1) {
-                level[half] = level[len - 1];
-                len = half + 1;
-            } else {
-                len = half;
-            }
-        }
-        return level[0];
+        return (lastRoot, lastCommitment, keyCommitment, lastBlock, currentLineage, lastSize);
     }
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import {InternalLeanIMT, LeanIMTData} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
+import {InternalLeanIMT, LeanIMTData, LeafCannotBeZero} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
 import {IStateSource} from "./IStateSource.sol";
 
 /// @title A state whose records' leaves live in a LeanIMT (@zk-kit/lean-imt.sol, Poseidon(2)
 ///        nodes of poseidon-solidity), as in Semaphore v4 and Privacy Pools.
-/// @notice Only the deployer inserts. Leaves must be non-zero, < r and distinct (LeanIMT rules).
+/// @notice Only the deployer inserts and updates. Leaves must be non-zero, < r and distinct
+///         (LeanIMT rules); an update cannot remove a leaf (set it to 0).
 contract StateSource is IStateSource {
     using InternalLeanIMT for LeanIMTData;
 
@@ -16,6 +17,9 @@ contract StateSource is IStateSource {
 
     /// @notice A leaf was appended at `index`; `root` is the new state root.
     event LeafInserted(uint256 indexed index, uint256 leaf, uint256 root);
+
+    /// @notice Leaf `index` changed from `oldLeaf` to `newLeaf`; `root` is the new state root.
+    event LeafUpdated(uint256 indexed index, uint256 oldLeaf, uint256 newLeaf, uint256 root);
 
     /// @notice The caller is not the owner.
     error NotOwner();
@@ -43,6 +47,20 @@ contract StateSource is IStateSource {
         for (uint256 i = 0; i < leaves.length; ++i) {
             emit LeafInserted(index + i, leaves[i], newRoot);
         }
+    }
+
+    /// @notice Replaces leaf `oldLeaf` by `newLeaf` (LeanIMT update: `siblingNodes` are the
+    ///         leaf's sibling nodes, as generateProof of zk-kit's lean-imt gives them); returns
+    ///         the new root.
+    function update(uint256 oldLeaf, uint256 newLeaf, uint256[] calldata siblingNodes)
+        external
+        onlyOwner
+        returns (uint256 newRoot)
+    {
+        if (newLeaf == 0) revert LeafCannotBeZero();
+        uint256 index = tree._indexOf(oldLeaf);
+        newRoot = tree._update(oldLeaf, newLeaf, siblingNodes);
+        emit LeafUpdated(index, oldLeaf, newLeaf, newRoot);
     }
 
     /// @inheritdoc IStateSource

@@ -109,6 +109,63 @@ impl LeanImt {
         self.levels.get(level).map(Vec::as_slice)
     }
 
+    /// Replaces leaf `index` by `leaf` and rehashes its path (`O(depth)` hashes), as
+    /// @zk-kit/lean-imt's `update` does.
+    pub fn update(&mut self, index: usize, leaf: Fr) -> Result<(), LeanImtError> {
+        let size = self.size();
+        if index >= size {
+            return Err(LeanImtError::IndexOutOfRange { index, size });
+        }
+        self.levels[0][index] = leaf;
+        let mut i = index;
+        for l in 0..self.depth() {
+            let p = i >> 1;
+            let node = self.parent(l, p);
+            self.levels[l + 1][p] = node;
+            i = p;
+        }
+        Ok(())
+    }
+
+    /// Appends `leaf` and rehashes its path (`O(depth)` hashes), as @zk-kit/lean-imt's
+    /// `insert` does.
+    pub fn push(&mut self, leaf: Fr) {
+        self.levels[0].push(leaf);
+        let mut i = self.levels[0].len() - 1;
+        let mut l = 0;
+        while self.levels[l].len() > 1 {
+            let p = i >> 1;
+            let node = self.parent(l, p);
+            if l + 1 == self.levels.len() {
+                self.levels.push(Vec::new());
+            }
+            let next = &mut self.levels[l + 1];
+            if p < next.len() {
+                next[p] = node;
+            } else {
+                next.push(node);
+            }
+            i = p;
+            l += 1;
+        }
+    }
+
+    /// Node `p` of level `l + 1`: its two children hashed, or a lone left child promoted.
+    fn parent(&self, l: usize, p: usize) -> Fr {
+        let level = &self.levels[l];
+        match level.get(2 * p + 1) {
+            Some(right) => hash2(level[2 * p], *right),
+            None => level[2 * p],
+        }
+    }
+
+    /// The sibling nodes of leaf `index`, in the order @zk-kit/lean-imt's `generateProof`
+    /// gives them and `InternalLeanIMT._update` (lean-imt.sol) reads them: from the leaf up,
+    /// one per level where the path node has a sibling.
+    pub fn siblings(&self, index: usize) -> Result<Vec<Fr>, LeanImtError> {
+        Ok(self.proof(index)?.siblings)
+    }
+
     /// An inclusion proof for leaf `index`.
     pub fn proof(&self, index: usize) -> Result<LeanImtProof, LeanImtError> {
         let size = self.size();
@@ -248,6 +305,39 @@ mod tests {
                 Err(LeanImtError::IndexOutOfRange { index: n, size: n })
             );
         }
+    }
+
+    #[test]
+    fn update_and_push_match_a_rebuilt_tree() {
+        let all = leaves(40, 11);
+        let mut tree = LeanImt::new(all[..1].to_vec()).unwrap();
+        for (n, leaf) in all.iter().enumerate().skip(1) {
+            tree.push(*leaf);
+            assert_eq!(
+                tree,
+                LeanImt::new(all[..=n].to_vec()).unwrap(),
+                "push to {}",
+                n + 1
+            );
+        }
+        let mut want = all.clone();
+        for (k, index) in [0usize, 39, 17, 32, 1, 39].into_iter().enumerate() {
+            let leaf = Fr::from(1_000 + k as u64);
+            want[index] = leaf;
+            tree.update(index, leaf).unwrap();
+            assert_eq!(tree, LeanImt::new(want.clone()).unwrap(), "update {index}");
+            assert_eq!(
+                tree.siblings(index).unwrap(),
+                tree.proof(index).unwrap().siblings
+            );
+        }
+        assert_eq!(
+            tree.update(40, Fr::from(1u64)),
+            Err(LeanImtError::IndexOutOfRange {
+                index: 40,
+                size: 40
+            })
+        );
     }
 
     #[test]

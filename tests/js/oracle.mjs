@@ -206,6 +206,12 @@ const ops = {
         const leaves = parseFieldArray(req.leaves, "leaves")
         const index = parseCount(req.index, "index")
         const tree = buildTree(leaves, await hasher(req.lib ?? "poseidon-lite"))
+        // Optional edits before the proof, in order: [index, leaf] updates, then inserts.
+        for (const [i, u] of (req.updates ?? []).entries()) {
+            if (!Array.isArray(u) || u.length !== 2) fail(`updates[${i}]: expected [index, leaf]`)
+            tree.update(parseCount(u[0], `updates[${i}][0]`), parseField(u[1], `updates[${i}][1]`))
+        }
+        for (const leaf of parseFieldArray(req.inserts ?? [], "inserts")) tree.insert(leaf)
         if (index >= tree.size) fail(`lean_imt_proof: index ${index} out of range (size ${tree.size})`)
         const p = tree.generateProof(index)
         return { root: dec(p.root), leaf: dec(p.leaf), index: p.index, siblings: p.siblings.map(dec) }

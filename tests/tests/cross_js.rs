@@ -229,3 +229,48 @@ fn records_root_arity_4() {
 fn records_root_arity_16() {
     records_root_matches(16);
 }
+
+#[test]
+fn lean_imt_siblings_after_updates_and_inserts_match() {
+    // What the gate planner feeds `InternalLeanIMT._update`: siblings of a tree already
+    // changed by earlier updates and appends (`LeanImt::update`, `LeanImt::push`).
+    let leaves = values(70, 21);
+    let fresh = values(12, 22);
+    let mut requests = Vec::new();
+    let mut cases = Vec::new();
+    for n in [1usize, 2, 5, 8, 33, 64] {
+        let updates: Vec<(usize, Fr)> = [0, n / 2, n - 1]
+            .iter()
+            .zip(&fresh)
+            .map(|(&i, &leaf)| (i, leaf))
+            .collect();
+        let inserts = &fresh[3..3 + n % 5];
+        let mut tree = LeanImt::new(leaves[..n].to_vec()).unwrap();
+        for &(i, leaf) in &updates {
+            tree.update(i, leaf).unwrap();
+        }
+        for &leaf in inserts {
+            tree.push(leaf);
+        }
+        for index in [0, n / 2, tree.size() - 1] {
+            let json_updates: Vec<Value> =
+                updates.iter().map(|(i, l)| json!([i, dec(l)])).collect();
+            requests.push(json!({
+                "op": "lean_imt_proof",
+                "leaves": decs(&leaves[..n]),
+                "updates": json_updates,
+                "inserts": decs(inserts),
+                "index": index,
+            }));
+            cases.push((n, index, tree.root(), tree.siblings(index).unwrap()));
+        }
+    }
+    for ((n, index, root, siblings), response) in cases.iter().zip(&oracle_batch(&requests)) {
+        assert_eq!(&fr(&response["root"]), root, "n = {n}, index = {index}");
+        assert_eq!(
+            &frs(&response["siblings"]),
+            siblings,
+            "n = {n}, index = {index}"
+        );
+    }
+}

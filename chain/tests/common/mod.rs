@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use zkbackup_chain::artifact::Artifact;
 use zkbackup_chain::{gate_inputs, Attestation};
-use zkbackup_core::chunk::{ChunkPublic, NUM_PUBLIC_INPUTS};
+use zkbackup_core::chunk::{ChunkPublic, Nonce, NUM_PUBLIC_INPUTS};
 use zkbackup_core::{lean_imt, poseidon};
 use zkbackup_tests::toy;
 use zkbackup_verifier::{ChunkProof, Proof};
@@ -66,15 +66,75 @@ pub fn leaves(n: usize, salt: u64) -> Vec<Fr> {
         .collect()
 }
 
-/// Chunk `j`'s nonce in backup `backup_id`: `backup_id · 2^32 + j`, the layout the gate
-/// requires.
-pub fn nonce(backup_id: u64, j: usize) -> Fr {
-    Fr::from((u128::from(backup_id) << 32) + j as u128)
+/// Chunk `j`'s nonce in a full backup of lineage `lineage` (version 0).
+pub fn nonce(lineage: u64, j: usize) -> Fr {
+    Nonce::new(lineage, 0, j as u32).to_field()
 }
 
-/// The backup of `leaves` in chunks of `chunk_size`, each chunk proven under key commitment
-/// `k`; `salt` is also the backup id, so chunk `j`'s nonce is `salt · 2^32 + j` (commitments
-/// are made up: the toy circuit does not check them).
+/// Chunk `j` of the state `leaves` (chunks of `chunk_size`), encrypted in generation `version`
+/// of `lineage`, proven under key commitment `k` (the commitment is made up from lineage,
+/// version and index: the toy circuit does not check it).
+pub fn chunk_with(
+    pk: &ProvingKey<Bn254>,
+    leaves: &[Fr],
+    chunk_size: usize,
+    k: Fr,
+    (lineage, version, j): (u64, u32, usize),
+) -> ChunkProof {
+    let start = j * chunk_size;
+    let end = leaves.len().min(start + chunk_size);
+    let chunk_root = lean_imt::root(&leaves[start..end]).expect("a non-empty chunk");
+    let chunk_commitment = poseidon::hash(&[
+        Fr::from(lineage),
+        Fr::from(u64::from(version) + 1_000),
+        Fr::from(j as u64),
+    ]);
+    let mut c = ChunkProof {
+        index: j,
+        public_inputs: ChunkPublic {
+            chunk_root,
+            chunk_commitment,
+            key_commitment: k,
+            nonce: Nonce::new(lineage, version, j as u32).to_field(),
+            count: Fr::from((end - start) as u64),
+        },
+        proof: Proof::default(),
+    };
+    let seed = lineage.wrapping_mul(1_000_003) ^ (u64::from(version) << 32) ^ j as u64;
+    c.proof = prove_with(pk, gate_inputs(&c, k), seed);
+    c
+}
+
+/// A chunk with the given root and record count (no leaves behind it: for seeded states),
+/// encrypted in generation `version` of `lineage`.
+pub fn chunk_of_root(
+    chunk_root: Fr,
+    count: u64,
+    (lineage, version, j): (u64, u32, usize),
+) -> ChunkProof {
+    let k = key_commitment();
+    let mut c = ChunkProof {
+        index: j,
+        public_inputs: ChunkPublic {
+            chunk_root,
+            chunk_commitment: poseidon::hash(&[
+                Fr::from(lineage),
+                Fr::from(u64::from(version) + 1_000),
+                Fr::from(j as u64),
+            ]),
+            key_commitment: k,
+            nonce: Nonce::new(lineage, version, j as u32).to_field(),
+            count: Fr::from(count),
+        },
+        proof: Proof::default(),
+    };
+    let seed = lineage.wrapping_mul(1_000_003) ^ (u64::from(version) << 32) ^ j as u64;
+    c.proof = prove_with(&keys().pk, gate_inputs(&c, k), seed);
+    c
+}
+
+/// The full backup of `leaves` in chunks of `chunk_size`, each chunk proven under key
+/// commitment `k`; `salt` is the lineage, every chunk at version 0.
 pub fn backup_with(
     pk: &ProvingKey<Bn254>,
     leaves: &[Fr],
@@ -82,27 +142,35 @@ pub fn backup_with(
     k: Fr,
     salt: u64,
 ) -> Attestation {
-    let roots = lean_imt::chunk_roots(leaves, chunk_size).expect("chunk roots");
-    let chunks = roots
-        .iter()
-        .enumerate()
-        .map(|(j, &chunk_root)| {
-            let count = Fr::from((leaves.len() - j * chunk_size).min(chunk_size) as u64);
-            let chunk_commitment = poseidon::hash2(Fr::from(salt + 1_000), Fr::from(j as u64));
-            let nonce = nonce(salt, j);
-            let mut c = ChunkProof {
-                index: j,
-                public_inputs: ChunkPublic {
-                    chunk_root,
-                    chunk_commitment,
-                    key_commitment: k,
-                    nonce,
-                    count,
-                },
-                proof: Proof::default(),
-            };
-            c.proof = prove_with(pk, gate_inputs(&c, k), salt * 1_000 + j as u64);
-            c
+    let chunks = (0..leaves.len().div_ceil(chunk_size))
+        .map(|j| chunk_with(pk, leaves, chunk_size, k, (salt, 0, j)))
+        .collect();
+    Attestation { chunks }
+}
+
+/// The incremental backup of the state `leaves` on top of `parent` (same lineage): chunks
+/// listed in `touched` and chunks past the parent's end are re-encrypted at `version`, the
+/// others kept as they are.
+pub fn incremental(
+    parent: &Attestation,
+    leaves: &[Fr],
+    chunk_size: usize,
+    version: u32,
+    touched: &[usize],
+) -> Attestation {
+    let lineage = Nonce::from_field(&parent.chunks[0].public_inputs.nonce)
+        .unwrap()
+        .lineage;
+    let chunks = (0..leaves.len().div_ceil(chunk_size))
+        .map(|j| match parent.chunks.get(j) {
+            Some(c) if !touched.contains(&j) => c.clone(),
+            _ => chunk_with(
+                &keys().pk,
+                leaves,
+                chunk_size,
+                key_commitment(),
+                (lineage, version, j),
+            ),
         })
         .collect();
     Attestation { chunks }

@@ -7,15 +7,18 @@ use serde_json::json;
 use std::path::PathBuf;
 use zkbackup_chain::gate::{GateAddresses, GateConfig};
 use zkbackup_chain::rpc::parse_private_key;
-use zkbackup_chain::{Attestation, AttestationRecord, GateFlow, RpcChain};
+use zkbackup_chain::{AttestReport, Attestation, GateFlow, RpcChain, MAX_GAS_CAP};
 use zkbackup_core::field::to_hex;
 use zkbackup_verifier::bundle::{read_bundle, Bundle};
 
-/// Submit every chunk proof of a bundle to a BackupGate in one transaction; the gate
-/// verifies them (batched), checks that the chunks are one backup (every nonce is
-/// `backup_id · 2^32 + j`), that their record counts sum to its state source's size and
-/// their roots combine into its current root, and records the attestation. Prints the
-/// attested root, backup id, record count and block (`--json`: one JSON object).
+/// Submit a bundle to a BackupGate, incrementally: the gate keeps each backup lineage's chunk
+/// roots and commitments on chain, so only the chunks it lacks (new ones, and those whose
+/// nonce moved forward in an incremental backup) are submitted, in transactions under
+/// `--gas-cap`. The gate verifies every chunk proof (batched per transaction), lets each
+/// chunk's nonce only move forward within one lineage, and completes the attestation when
+/// the lineage's record count is its state source's size and its chunk roots combine into
+/// the source's current root. Prints each transaction (chunks, gas) and whether the
+/// attestation completed (`--json`: one JSON object).
 #[derive(Clone, Debug, Args)]
 pub struct AttestArgs {
     /// JSON-RPC endpoint, e.g. http://127.0.0.1:8545.
@@ -30,6 +33,11 @@ pub struct AttestArgs {
     /// File holding the sender's private key (0x + 64 hex digits).
     #[arg(long, value_name = "FILE")]
     private_key_file: PathBuf,
+    /// Gas limit of each transaction (at most 15,000,000): the work is split into
+    /// transactions that each fit, measured with eth_estimateGas.
+    #[arg(long, value_name = "GAS", default_value_t = MAX_GAS_CAP,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_GAS_CAP))]
+    gas_cap: u64,
     /// Print one JSON object instead of a line.
     #[arg(long)]
     json: bool,
@@ -75,40 +83,104 @@ pub fn run(args: AttestArgs) -> anyhow::Result<()> {
         },
         config,
     );
-    let receipt = flow
-        .attest(&attestation(&bundle)?)
-        .with_context(|| format!("the gate {} refused the attestation", args.gate))?;
-    // What the gate recorded (its Attested event), not what the bundle claims.
-    let record = AttestationRecord::from_receipt(&receipt)
-        .with_context(|| format!("reading the gate {}'s receipt", args.gate))?;
-    if args.json {
-        let report = json!({
-            "gate": gate.to_string(),
-            "root": to_hex(&record.root),
-            "commitment": to_hex(&record.commitment),
-            "key_commitment": to_hex(&record.key_commitment),
-            "backup_id": record.backup_id.to_string(),
-            "records": record.records,
-            "chunks": bundle.chunks.len(),
-            "block": record.block,
-            "gas_used": receipt.gas_used,
-            "execution_gas": receipt.execution_gas,
-        });
-        println!("{report}");
-    } else {
-        println!(
-            "attested root {} (backup id {:#026x}, {} records) in block {}",
-            to_hex(&record.root),
-            record.backup_id,
-            record.records,
-            record.block
-        );
-        eprintln!(
-            "{} chunks, {} gas ({} execution)",
-            bundle.chunks.len(),
-            receipt.gas_used,
-            receipt.execution_gas
-        );
+    let report = flow
+        .attest(&attestation(&bundle)?, args.gas_cap)
+        .with_context(|| format!("attesting to the gate {}", args.gate))?;
+    print_report(&report, gate, args.json);
+    if report.attested.is_none() {
+        // Nothing completed now: fine if the gate's current attestation is this lineage's
+        // and still covers the source's root and size (a re-run), an error otherwise.
+        let last = flow
+            .last_attestation()
+            .with_context(|| format!("reading the gate {}", args.gate))?;
+        let matches = flow
+            .is_fresh(u64::MAX)
+            .with_context(|| format!("reading the gate {}", args.gate))?;
+        if !(matches && last.lineage == report.lineage) {
+            anyhow::bail!(
+                "the attestation did not complete: lineage {:#018x} on the gate {} does not \
+                 match its state source's current root and size (did the state change since \
+                 the backup?)",
+                report.lineage,
+                args.gate
+            );
+        }
     }
     Ok(())
+}
+
+/// Prints what `attest` did: one line per transaction on stderr and the outcome on stdout,
+/// or one JSON object.
+fn print_report(report: &AttestReport, gate: alloy_primitives::Address, json: bool) {
+    let txs: Vec<serde_json::Value> = report
+        .transactions
+        .iter()
+        .map(|t| {
+            json!({
+                "block": t.block,
+                "updates": t.updates,
+                "appends": t.appends,
+                "gas_limit": t.gas_limit,
+                "gas_used": t.gas_used,
+                "completed": t.completed,
+            })
+        })
+        .collect();
+    // What the gate recorded (its Attested event), not what the bundle claims.
+    let attested = report.attested.as_ref();
+    if json {
+        let out = json!({
+            "gate": gate.to_string(),
+            "lineage": format!("{:#018x}", report.lineage),
+            "chunks_submitted": report.chunks_submitted(),
+            "chunks_updated": report.plan.updates.len(),
+            "chunks_appended": report.plan.appends.len(),
+            "chunks_unchanged": report.plan.unchanged,
+            "transactions": txs,
+            "gas_used": report.gas_used(),
+            "completed": attested.is_some(),
+            "root": attested.map(|r| to_hex(&r.root)),
+            "commitment": attested.map(|r| to_hex(&r.commitment)),
+            "key_commitment": attested.map(|r| to_hex(&r.key_commitment)),
+            "records": attested.map(|r| r.records),
+            "block": attested.map(|r| r.block),
+        });
+        println!("{out}");
+        return;
+    }
+    for (i, t) in report.transactions.iter().enumerate() {
+        eprintln!(
+            "tx {}: {} updated, {} appended, {} gas (limit {}), block {}",
+            i + 1,
+            t.updates.len(),
+            t.appends.len(),
+            t.gas_used,
+            t.gas_limit,
+            t.block
+        );
+    }
+    eprintln!(
+        "{} chunks submitted ({} unchanged) in {} transactions, {} gas",
+        report.chunks_submitted(),
+        report.plan.unchanged,
+        report.transactions.len(),
+        report.gas_used()
+    );
+    match attested {
+        Some(r) => println!(
+            "attested root {} (lineage {:#018x}, {} records) in block {}",
+            to_hex(&r.root),
+            report.lineage,
+            r.records,
+            r.block
+        ),
+        None if report.transactions.is_empty() => println!(
+            "nothing to submit: the gate holds every chunk of lineage {:#018x}",
+            report.lineage
+        ),
+        None => println!(
+            "not complete: lineage {:#018x} does not match the state source's root and size yet",
+            report.lineage
+        ),
+    }
 }

@@ -335,17 +335,17 @@ fn demo(
 
     let attestation = crate::cmd::attest::attestation(&bundle)?;
     report.step("attest on chain", || {
-        let receipt = flow.attest(&attestation)?;
+        let report = flow.attest(&attestation, zkbackup_chain::MAX_GAS_CAP)?;
         let fresh = flow.is_fresh(100)?;
         check(fresh, || "the gate is not fresh after attesting".into())?;
         let n = attestation.chunks.len() as u64;
         Ok((
             (),
             format!(
-                "{} gas ({} execution, {} per chunk)",
-                receipt.gas_used,
-                receipt.execution_gas,
-                receipt.execution_gas / n
+                "{} gas in {} transaction(s), {} per chunk",
+                report.gas_used(),
+                report.transactions.len(),
+                report.gas_used() / n
             ),
         ))
     })?;
