@@ -52,6 +52,7 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     Attest(cmd::attest::AttestArgs),
     ExportVerifier(cmd::export_verifier::ExportVerifierArgs),
+    Sync(cmd::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Attest(args) => cmd::attest::run(args),
         Command::ExportVerifier(args) => cmd::export_verifier::run(args),
+        Command::Sync(args) => cmd::sync::run(args),
     };
     error::report(result)
 }

@@ -23,24 +23,6 @@ use crate::poseidon::{self, MAX_INPUTS};
 use ark_bn254::Fr;
 use zeroize::Zeroize;
 
-/// Backup ids are this many bits (format v1; v2 splits them into lineage and version, see
-/// [`Nonce`]).
-pub const BACKUP_ID_BITS: u32 = 96;
-
-/// The nonce of chunk `index` of the backup `backup_id`: `backup_id · 2^32 + index` (format
-/// v1; the same number as [`Nonce`] with lineage `backup_id >> 32` and version
-/// `backup_id mod 2^32`).
-pub fn chunk_nonce(backup_id: u128, index: u32) -> u128 {
-    debug_assert!(backup_id < 1 << BACKUP_ID_BITS);
-    (backup_id << 32) | u128::from(index)
-}
-
-/// The backup id of a nonce (`nonce >> 32`) and its chunk index (the low 32 bits), or `None`
-/// if the nonce is not below `2^128`.
-pub fn split_nonce(nonce: &Fr) -> Option<(u128, u32)> {
-    Nonce::from_field(nonce).map(|n| (n.to_u128() >> 32, n.index))
-}
-
 /// A chunk's encryption nonce, below `2^128` as the cipher requires:
 /// `lineage · 2^64 + version · 2^32 + index`.
 ///
@@ -177,7 +159,7 @@ impl ChunkShape {
 /// The five public values of one chunk proof, as the proof binds them: field elements, in
 /// the circuit's order. The prover computes them ([`ChunkWitness::public`]); a bundle, the
 /// verifier and the gate read and check them as they are (a value from a file may be out of
-/// range, e.g. a nonce `>= 2^128`: the verifier refuses it, see [`split_nonce`]).
+/// range, e.g. a nonce `>= 2^128`: the verifier refuses it, see [`Nonce::from_field`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkPublic {
     /// The LeanIMT node of the chunk's records at level `k` (chunk size `2^k`).
@@ -187,7 +169,7 @@ pub struct ChunkPublic {
     pub chunk_commitment: Fr,
     /// The escrow key's commitment `K`, the same in every chunk.
     pub key_commitment: Fr,
-    /// The chunk's encryption nonce, `backup_id · 2^32 + j` for chunk `j` (below `2^128`).
+    /// The chunk's encryption nonce ([`Nonce`]: lineage, version, chunk index; below `2^128`).
     pub nonce: Fr,
     /// The number of records in the chunk.
     pub count: Fr,
@@ -316,10 +298,10 @@ mod tests {
         assert_eq!(Nonce::from_field(&two_128), None);
         // A later version of the same chunk is a larger nonce.
         assert!(Nonce::new(1, 8, 0) > Nonce::new(1, 7, 42));
-        // A v1 nonce reads as lineage = id >> 32, version = id mod 2^32.
+        // A v1 nonce `id · 2^32 + j` reads as lineage = id >> 32, version = id mod 2^32.
         let id: u128 = 0xaaaa_bbbb_cccc_dddd_eeee_ffff;
         assert_eq!(
-            Nonce::from_u128(chunk_nonce(id, 5)),
+            Nonce::from_u128((id << 32) + 5),
             Nonce::new(0xaaaa_bbbb_cccc_dddd, 0xeeee_ffff, 5)
         );
     }

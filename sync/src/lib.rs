@@ -25,6 +25,7 @@ pub mod agent;
 pub mod backoff;
 pub mod chain_view;
 pub mod daemon;
+pub mod pipeline;
 pub mod state;
 #[cfg(test)]
 mod testing;
@@ -32,4 +33,5 @@ mod testing;
 pub use agent::{Agent, ChainState, CycleReport, Outcome, Pipeline, StepError};
 pub use backoff::Backoff;
 pub use daemon::{run, Event, LoopOptions};
+pub use pipeline::{Custodian, RpcPipeline};
 pub use state::{StateDir, SyncState};

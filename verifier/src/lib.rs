@@ -65,5 +65,5 @@ pub use verify::{verify_bundle_with_rng, BackupChunk, BackupSummary, Expected, S
 #[cfg(feature = "files")]
 pub use vk_file::{load_verifying_key, LoadedKey, VkFileError, VkForm};
 pub use zkbackup_core::chunk::{
-    split_nonce, ChunkPublic, ChunkShape, Nonce, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
+    ChunkPublic, ChunkShape, Nonce, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
 };

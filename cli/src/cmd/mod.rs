@@ -13,4 +13,5 @@ pub mod prove;
 pub mod restore;
 pub mod root;
 pub mod setup;
+pub mod sync;
 pub mod verify;

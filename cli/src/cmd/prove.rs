@@ -61,7 +61,7 @@ pub struct ProveArgs {
 
 /// Stops at SIGINT or SIGTERM: the first sets the flag (the run finishes the chunks in
 /// progress, keeps them and returns), a second one exits at once (status 130).
-fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+pub(crate) fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::flag;
     let stop = Arc::new(AtomicBool::new(false));
