@@ -78,7 +78,7 @@ fn demo_step_times_add_up_to_the_total() {
     let report = &demo().report;
     assert_eq!(report["ok"], true, "{report}");
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 11, "{report}");
+    assert_eq!(steps.len(), 14, "{report}");
     let total = report["total_secs"].as_f64().unwrap();
     let mut sum = 0.0;
     for step in steps {
@@ -96,6 +96,16 @@ fn demo_step_times_add_up_to_the_total() {
         .unwrap();
     // Three chunk proofs (plus preparing the prover) are never free.
     assert!(prove["secs"].as_f64().unwrap() >= 0.01, "{prove}");
+    // The delta: record 1 changes (chunk 0) and record 5 is added (to chunk 2): two chunks
+    // proven, chunk 1's proof reused.
+    let delta = steps
+        .iter()
+        .find(|s| s["step"] == "delta prove (--reuse)")
+        .unwrap();
+    assert_eq!(
+        delta["detail"], "proved 2 chunks, reused 1 (verified)",
+        "{delta}"
+    );
 }
 
 #[test]
@@ -110,7 +120,7 @@ fn demo_prints_each_step_time_in_its_text_report() {
         "1",
     ]);
     let steps: Vec<&str> = out.lines().filter(|l| l.contains('✓')).collect();
-    assert_eq!(steps.len(), 11, "{out}");
+    assert_eq!(steps.len(), 14, "{out}");
     for line in steps {
         assert!(
             line.split_whitespace()

@@ -336,6 +336,6 @@ fn demo_runs_every_step_on_the_embedded_chain() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(stdout.matches('✓').count(), 11, "{stdout}");
+    assert_eq!(stdout.matches('✓').count(), 14, "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
 }

@@ -19,12 +19,15 @@ use zkbackup_core::field::to_hex;
 use zkbackup_core::EscrowKey;
 use zkbackup_core::Fr;
 use zkbackup_formats::backup::Backup;
+use zkbackup_formats::claims::ClaimsLedger;
 use zkbackup_formats::records::{RecordFormat, Records};
 use zkbackup_prover::{ProveJob, ProvingKeys};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 /// Run the whole path on generated data and an in-process EVM, and print a report with a
-/// ✓ or ✗ per step (exit code 1 if any step fails).
+/// ✓ or ✗ per step (exit code 1 if any step fails). After the first attestation, one
+/// record is changed and one added on chain, and the gate is made fresh again by an
+/// incremental backup, a delta proof of the touched chunks and a delta attestation.
 #[derive(Clone, Debug, Args)]
 pub struct DemoArgs {
     /// Records to generate.
@@ -285,7 +288,7 @@ fn demo(
     let bundle_path = dir.join("bundle.json");
     // Timed as a whole (preparing the prover included) and with its own progress bar, not
     // the step spinner.
-    let bundle = report.timed("prove (parallel)", || {
+    let (bundle, prover) = report.timed("prove (parallel)", || {
         let start = Instant::now();
         let prover = keys.prover()?;
         let bar = progress::bar(backup.chunks().len() as u64, "proving");
@@ -304,7 +307,7 @@ fn demo(
         let (bundle, r) = result?;
         let secs = start.elapsed().as_secs_f64();
         Ok((
-            bundle,
+            (bundle, prover),
             format!(
                 "{} chunks, {} jobs, {:.1} records/s",
                 r.chunks,
@@ -334,13 +337,13 @@ fn demo(
     })?;
 
     let attestation = crate::cmd::attest::attestation(&bundle)?;
-    report.step("attest on chain", || {
+    let first_gas = report.step("attest on chain", || {
         let report = flow.attest(&attestation, zkbackup_chain::MAX_GAS_CAP)?;
         let fresh = flow.is_fresh(100)?;
         check(fresh, || "the gate is not fresh after attesting".into())?;
         let n = attestation.chunks.len() as u64;
         Ok((
-            (),
+            report.gas_used(),
             format!(
                 "{} gas in {} transaction(s), {} per chunk",
                 report.gas_used(),
@@ -356,30 +359,118 @@ fn demo(
         Ok(((), format!("withdrew 400 wei, {} gas", r.gas_used)))
     })?;
 
-    report.step("withdraw refused when stale", || {
-        flow.insert_leaves(&[Fr::from(42u64)])?;
+    // The state changes as a protocol's does: one record is updated in place (a LeanIMT
+    // update of its leaf) and one is added (an insert).
+    let changed = {
+        let mut fields = records.fields().to_vec();
+        let a = args.arity;
+        let at = 1.min(records.len() - 1);
+        for x in &mut fields[at * a..(at + 1) * a] {
+            *x = Fr::rand(&mut rng);
+        }
+        fields.extend((0..a).map(|_| Fr::rand(&mut rng)));
+        Records::new(a, fields)?
+    };
+    report.step("change one record and add one on chain", || {
+        let before = records.leaves();
+        let after = changed.leaves();
+        let at = 1.min(records.len() - 1);
+        flow.update_leaf(&before, at, after[at])?;
+        flow.insert_leaves(&after[before.len()..])?;
+        changed.write(dir.join("records.csv"), RecordFormat::Csv)?;
         let fresh = flow.is_fresh(100)?;
         check(!fresh, || {
             "the gate is still fresh after the root changed".into()
         })?;
         let refused = flow.withdraw(U256::from(100u64)).is_err();
         check(refused, || "the vault paid out on a stale backup".into())?;
-        Ok(((), "new leaf → isFresh false, withdraw reverts".to_string()))
+        Ok((
+            (),
+            format!(
+                "record {at} updated, record {} added → isFresh false, withdraw reverts",
+                records.len()
+            ),
+        ))
+    })?;
+
+    let child_path = dir.join("backup-2.zkb");
+    let (child, changes) = report.step("incremental backup (--parent)", || {
+        let ledger = ClaimsLedger::at(dir.join("key.json.claims"));
+        let (child, changes) = Backup::update(&backup, &changed, RecordFormat::Csv, &key, &ledger)?;
+        child.write_to(&child_path)?;
+        let detail = format!(
+            "{} chunks: {} unchanged, {} changed, {} added (generation {})",
+            child.chunks().len(),
+            changes.unchanged.len(),
+            changes.changed.len(),
+            changes.added.len(),
+            child.header().generation
+        );
+        Ok(((child, changes), detail))
+    })?;
+
+    let delta_path = dir.join("bundle-2.json");
+    let delta = report.timed("delta prove (--reuse)", || {
+        let job = ProveJob {
+            backup: &child,
+            records: &changed,
+            key: &key,
+            prover: &prover,
+            out: &delta_path,
+            jobs,
+            stop: None,
+            reuse: Some(&bundle),
+        };
+        let (bundle, r) = job.run(&|_, _| {})?;
+        check(r.proven == changes.encrypted().len(), || {
+            format!(
+                "proved {} chunks, {} changed",
+                r.proven,
+                changes.encrypted().len()
+            )
+        })?;
+        Ok((
+            bundle,
+            format!("proved {} chunks, reused {} (verified)", r.proven, r.reused),
+        ))
+    })?;
+
+    report.step("delta attest on chain", || {
+        let attestation = crate::cmd::attest::attestation(&delta)?;
+        let r = flow.attest(&attestation, zkbackup_chain::MAX_GAS_CAP)?;
+        check(flow.is_fresh(100)?, || {
+            "the gate is not fresh after the delta".into()
+        })?;
+        flow.withdraw(U256::from(100u64))?;
+        Ok((
+            (),
+            format!(
+                "{} chunks sent, {} gas in {} transaction(s) ({:.1}% of the first attestation's {}); fresh, withdraw pays",
+                r.chunks_submitted(),
+                r.gas_used(),
+                r.transactions.len(),
+                100.0 * r.gas_used() as f64 / first_gas as f64,
+                first_gas
+            ),
+        ))
     })?;
 
     report.step("restore and re-root", || {
         let start = Instant::now();
-        let read = Backup::read(&backup_path)?;
+        let read = Backup::read(&child_path)?;
         let restored = read.restore(&key)?;
         let secs = start.elapsed().as_secs_f64();
-        check(restored.root() == root, || {
-            "restored records have another root".into()
+        check(restored.root() == flow.state_root()?, || {
+            "restored records have another root than the chain's".into()
         })?;
-        check(restored == records, || "restored records differ".into())?;
+        check(restored == changed, || "restored records differ".into())?;
         restored.write(dir.join("restored.csv"), RecordFormat::Csv)?;
         Ok((
             (),
-            format!("{:.0} records/s, root matches", args.records as f64 / secs),
+            format!(
+                "incremental backup: {:.0} records/s, root matches the chain's",
+                changed.len() as f64 / secs
+            ),
         ))
     })?;
     Ok(())
