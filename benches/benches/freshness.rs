@@ -73,6 +73,14 @@ fn prove(
     (bundle, report.proven)
 }
 
+/// Submits what the gate lacks of `bundle`.
+fn attest(flow: &mut GateFlow, bundle: &Bundle) -> zkbackup_chain::AttestReport {
+    let attestation = Attestation {
+        chunks: bundle.chunks.clone(),
+    };
+    flow.attest(&attestation, MAX_GAS_CAP).expect("attest")
+}
+
 fn main() {
     let n = env_usize("ZKBACKUP_BENCH_RECORDS", 16_384);
     let chunk = env_usize("ZKBACKUP_BENCH_CHUNK", 256);
@@ -149,14 +157,7 @@ fn main() {
     for batch in leaves.chunks(512) {
         flow.insert_leaves(batch).unwrap();
     }
-    let first = flow
-        .attest(
-            &Attestation {
-                chunks: parent_bundle.chunks.clone(),
-            },
-            MAX_GAS_CAP,
-        )
-        .unwrap();
+    let first = attest(&mut flow, &parent_bundle);
     assert!(flow.is_fresh(1_000).unwrap());
     println!(
         "{n} records of arity {ARITY}, chunks of {chunk} ({} chunks); first attestation: {} gas in {} transactions",
@@ -196,14 +197,7 @@ fn main() {
             Some(&parent_bundle),
         );
         let t_prove = t0.elapsed().as_secs_f64() - t_backup;
-        let report = flow
-            .attest(
-                &Attestation {
-                    chunks: bundle.chunks.clone(),
-                },
-                MAX_GAS_CAP,
-            )
-            .unwrap();
+        let report = attest(&mut flow, &bundle);
         let total = t0.elapsed().as_secs_f64();
         assert!(flow.is_fresh(1_000).unwrap(), "fresh after the delta");
         println!(
@@ -241,14 +235,7 @@ fn main() {
             &prover,
             None,
         );
-        let report = flow
-            .attest(
-                &Attestation {
-                    chunks: bundle.chunks.clone(),
-                },
-                MAX_GAS_CAP,
-            )
-            .unwrap();
+        let report = attest(&mut flow, &bundle);
         let t_full = t0.elapsed().as_secs_f64();
         assert!(flow.is_fresh(1_000).unwrap());
         println!(

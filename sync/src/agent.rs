@@ -452,6 +452,18 @@ mod tests {
         Agent::open(dir, script).unwrap()
     }
 
+    /// An agent whose chain and records file hold state 3.
+    fn at_state_3(dir: &Path) -> Agent<Script> {
+        open(
+            dir,
+            Script {
+                chain: 3,
+                records: 3,
+                ..Script::default()
+            },
+        )
+    }
+
     fn ran(outcome: Outcome) -> CycleReport {
         match outcome {
             Outcome::Ran(r) => r,
@@ -462,14 +474,7 @@ mod tests {
     #[test]
     fn a_cycle_backs_up_proves_and_attests_and_then_there_is_nothing_to_do() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut agent = open(
-            tmp.path(),
-            Script {
-                chain: 3,
-                records: 3,
-                ..Script::default()
-            },
-        );
+        let mut agent = at_state_3(tmp.path());
         let report = ran(agent.cycle().unwrap());
         assert!(report.attest.complete);
         assert!(report.change_to_fresh_ms.is_some());
@@ -487,14 +492,7 @@ mod tests {
     #[test]
     fn a_change_waits_for_the_records_file_then_builds_on_the_last_backup() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut agent = open(
-            tmp.path(),
-            Script {
-                chain: 3,
-                records: 3,
-                ..Script::default()
-            },
-        );
+        let mut agent = at_state_3(tmp.path());
         ran(agent.cycle().unwrap());
         let first = agent.state().current.clone().unwrap().dir;
         agent.pipeline_mut().chain = 4;
@@ -532,14 +530,7 @@ mod tests {
             Crash::AttestAfter,
         ] {
             let tmp = tempfile::tempdir().unwrap();
-            let mut agent = open(
-                tmp.path(),
-                Script {
-                    chain: 3,
-                    records: 3,
-                    ..Script::default()
-                },
-            );
+            let mut agent = at_state_3(tmp.path());
             ran(agent.cycle().unwrap());
             let first = agent.state().current.clone().unwrap().dir;
             let script = agent.pipeline_mut();
@@ -585,14 +576,7 @@ mod tests {
     #[test]
     fn a_cycle_whose_backup_was_not_written_is_dropped_when_the_chain_moves_on() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut agent = open(
-            tmp.path(),
-            Script {
-                chain: 3,
-                records: 3,
-                ..Script::default()
-            },
-        );
+        let mut agent = at_state_3(tmp.path());
         ran(agent.cycle().unwrap());
         // A cycle recorded at its backup step (the process died before writing it).
         let mut state = agent.state().clone();
