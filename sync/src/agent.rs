@@ -246,7 +246,8 @@ pub struct Agent<P> {
     pipeline: P,
 }
 
-fn now_ms() -> u64 {
+/// This machine's clock, in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

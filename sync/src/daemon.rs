@@ -26,7 +26,7 @@ pub enum Event<'a> {
     /// A cycle failed and will be tried again after `wait`.
     Retry {
         /// The failure.
-        error: &'a SyncError,
+        error: SyncError,
         /// The wait before the next attempt.
         wait: Duration,
     },
@@ -71,10 +71,7 @@ pub fn run<P: Pipeline>(
                     return Err(error);
                 }
                 let wait = options.backoff.next_wait();
-                on_event(Event::Retry {
-                    error: &error,
-                    wait,
-                });
+                on_event(Event::Retry { error, wait });
                 sleep_unless_stopped(wait, stop);
             }
             Err(error) => return Err(error),

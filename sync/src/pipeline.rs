@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use zkbackup_chain::gate::{GateAddresses, GateConfig};
 use zkbackup_chain::{Attestation, ChainError, GateFlow, RpcChain};
 use zkbackup_core::EscrowKey;
-use zkbackup_formats::backup::{Backup, BackupError};
+use zkbackup_formats::backup::{Backup, BackupError, Changes};
 use zkbackup_formats::claims::ClaimsLedger;
 use zkbackup_formats::records::{RecordFormat, Records};
 use zkbackup_prover::{ChunkProver, ProveJob, RunError};
@@ -165,11 +165,11 @@ impl Pipeline for RpcPipeline {
                 "the records file changed since it matched the chain",
             ));
         }
-        let (backup, report) = match parent {
+        let (backup, changes) = match parent {
             Some(parent_path) => {
                 let parent = Backup::read(parent_path).map_err(backup_error)?;
                 let ledger = ClaimsLedger::beside_key(&key_path);
-                let (backup, changes) = Backup::update_named(
+                Backup::update_named(
                     &parent,
                     parent_path,
                     &read.records,
@@ -177,32 +177,27 @@ impl Pipeline for RpcPipeline {
                     &key,
                     &ledger,
                 )
-                .map_err(backup_error)?;
-                let report = BackupReport {
-                    chunks: backup.chunks().len(),
-                    unchanged: changes.unchanged.len(),
-                    changed: changes.changed.len(),
-                    added: changes.added.len(),
-                    removed: changes.removed.len(),
-                    lineage: backup.header().lineage,
-                    generation: backup.header().generation,
-                };
-                (backup, report)
+                .map_err(backup_error)?
             }
             None => {
                 let backup = Backup::create(&read.records, read.format, &key, chunk_size)
                     .map_err(backup_error)?;
-                let report = BackupReport {
-                    chunks: backup.chunks().len(),
-                    unchanged: 0,
-                    changed: 0,
-                    added: backup.chunks().len(),
-                    removed: 0,
-                    lineage: backup.header().lineage,
-                    generation: backup.header().generation,
+                // A full backup: every chunk is new.
+                let changes = Changes {
+                    added: (0..backup.chunks().len() as u32).collect(),
+                    ..Changes::default()
                 };
-                (backup, report)
+                (backup, changes)
             }
+        };
+        let report = BackupReport {
+            chunks: backup.chunks().len(),
+            unchanged: changes.unchanged.len(),
+            changed: changes.changed.len(),
+            added: changes.added.len(),
+            removed: changes.removed.len(),
+            lineage: backup.header().lineage,
+            generation: backup.header().generation,
         };
         if backup.root() != target.root || backup.header().records != target.size {
             return Err(StepError::fatal(

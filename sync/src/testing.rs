@@ -5,14 +5,6 @@ use crate::agent::*;
 use crate::state::{ChangedAt, StateRef};
 use ark_bn254::Fr;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// Where the scripted pipeline fails, as a crash would: `*After` fails once the step's
 /// file is written (a crash before the agent records the step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

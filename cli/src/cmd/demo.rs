@@ -361,10 +361,10 @@ fn demo(
 
     // The state changes as a protocol's does: one record is updated in place (a LeanIMT
     // update of its leaf) and one is added (an insert).
+    let at = 1.min(records.len() - 1);
     let changed = {
         let mut fields = records.fields().to_vec();
         let a = args.arity;
-        let at = 1.min(records.len() - 1);
         for x in &mut fields[at * a..(at + 1) * a] {
             *x = Fr::rand(&mut rng);
         }
@@ -374,7 +374,6 @@ fn demo(
     report.step("change one record and add one on chain", || {
         let before = records.leaves();
         let after = changed.leaves();
-        let at = 1.min(records.len() - 1);
         flow.update_leaf(&before, at, after[at])?;
         flow.insert_leaves(&after[before.len()..])?;
         changed.write(dir.join("records.csv"), RecordFormat::Csv)?;

@@ -206,8 +206,8 @@ pub fn run(args: SyncArgs) -> anyhow::Result<()> {
         }
         Event::Retry { error, wait } => {
             eprintln!(
-                "sync: {}; trying again in {:.0} s",
-                error_chain(error),
+                "sync: {:#}; trying again in {:.0} s",
+                anyhow::Error::from(error),
                 wait.as_secs_f64()
             );
         }
@@ -216,16 +216,4 @@ pub fn run(args: SyncArgs) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) => Err(anyhow::Error::from(e)).context("sync"),
     }
-}
-
-/// An error and its causes, `: `-separated, as `main` prints errors.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(err) = cur {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        cur = err.source();
-    }
-    text
 }
