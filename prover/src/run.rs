@@ -696,7 +696,21 @@ fn prepare_checkpoints(dir: &Path, id: &RunId) -> Result<(), RunError> {
         }
         return Ok(());
     }
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    // The directory appears with its run.json or not at all: it is made under a staging
+    // name and renamed, so a run killed here leaves no checkpoint directory without its
+    // identity (which the next run could not resume from).
+    let mut staging_name = std::ffi::OsString::from(".");
+    staging_name.push(dir.file_name().unwrap_or_default());
+    staging_name.push(".new");
+    let staging = dir.with_file_name(staging_name);
+    if staging.exists() {
+        // Left by a run killed before the rename: it holds no proof.
+        fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+    }
+    fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+    let staged_meta = staging.join("run.json");
     let text = serde_json::to_vec_pretty(id).expect("serializable");
-    zkbackup_formats::fs::write_atomic(&meta, |w| w.write_all(&text)).map_err(io_err(&meta))
+    zkbackup_formats::fs::write_atomic(&staged_meta, |w| w.write_all(&text))
+        .map_err(io_err(&staged_meta))?;
+    fs::rename(&staging, dir).map_err(io_err(dir))
 }
