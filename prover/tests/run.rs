@@ -152,3 +152,41 @@ fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Exists { path }) if path == out));
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }
+
+/// A run killed while creating its checkpoint directory leaves at most the staging
+/// directory (never a checkpoint directory without its run.json, which no later run could
+/// resume from); the next run clears it and proves.
+#[test]
+fn a_checkpoint_directory_left_half_made_by_a_killed_run_does_not_block_the_next() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let shape = ChunkShape::new(1, 2).unwrap();
+    let prover = ProvingKeys::generate(shape, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap();
+    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
+    let key = EscrowKey::generate_with(&mut rng);
+    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.json");
+    let staging = dir.path().join(".b.json.chunks.new");
+    std::fs::create_dir(&staging).unwrap();
+    std::fs::write(staging.join("run.json"), "{\"circ").unwrap();
+    let job = ProveJob {
+        backup: &backup,
+        records: &records,
+        key: &key,
+        prover: &prover,
+        out: &out,
+        jobs: 1,
+        stop: None,
+        reuse: None,
+    };
+    let (bundle, report) = job.run(&|_, _| {}).unwrap();
+    assert_eq!((report.proven, bundle.chunks.len()), (2, 2));
+    assert!(!staging.exists());
+    assert!(
+        !checkpoint_dir(&out).exists(),
+        "checkpoints removed after the bundle"
+    );
+}
