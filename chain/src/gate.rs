@@ -8,7 +8,7 @@ use crate::abi::{
 };
 use crate::artifact::committed;
 use crate::evm::{EmbeddedChain, EvmBackend, Receipt};
-pub use crate::submit::{RawSubmission, RawUpdate};
+pub use crate::submit::RawSubmission;
 use crate::{ChainError, Result};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
@@ -102,7 +102,7 @@ impl Attestation {
     pub fn raw(&self) -> RawSubmission {
         RawSubmission {
             lineage: self.lineage().unwrap_or(0),
-            updates: Vec::new(),
+            updates: 0,
             proofs: self.chunks.iter().map(|c| proof_words(&c.proof)).collect(),
             chunk_roots: self
                 .chunks

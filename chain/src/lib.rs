@@ -28,7 +28,7 @@ pub use gate::{gate_inputs, Attestation, AttestationRecord, GateConfig, GateFlow
 pub use render::render_verifier;
 pub use rpc::{read_state_root, RpcChain};
 pub use submit::{
-    AttestReport, LineageOnChain, Plan, PlanError, RawSubmission, RawUpdate, SubmitTx, MAX_GAS_CAP,
+    AttestReport, LineageOnChain, Plan, PlanError, RawSubmission, SubmitTx, MAX_GAS_CAP,
 };
 
 use alloy_primitives::Bytes;

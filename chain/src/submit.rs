@@ -6,11 +6,10 @@
 //! `ChunkSet` logs and checks them against `lineageState` (tree roots, chunk and record
 //! counts). [`plan`] compares a bundle (every chunk of the new state) with it: chunks whose
 //! nonce moved forward are updates, chunks past the lineage's end are appends, the rest are
-//! unchanged. [`GateFlow::attest`] submits the updates, then the appends, with the sibling
-//! nodes `InternalLeanIMT._update` needs computed off chain on the trees as the earlier
-//! entries leave them, and splits the work into transactions whose gas limit (measured by the
-//! EVM: a simulation on the embedded chain, `eth_estimateGas` over JSON-RPC) stays under the
-//! caller's cap.
+//! unchanged. [`GateFlow::attest`] submits the updates, then the appends (the gate stores
+//! every tree node, so an update needs no sibling path), and splits the work into
+//! transactions whose gas limit (measured by the EVM: a simulation on the embedded chain,
+//! `eth_estimateGas` over JSON-RPC) stays under the caller's cap.
 
 use crate::abi::{fr_to_u256, proof_words, BackupGate};
 use crate::evm::{EvmBackend, Receipt};
@@ -232,22 +231,8 @@ pub fn plan(attestation: &Attestation, on_chain: &LineageOnChain) -> Result<Plan
     Ok(plan)
 }
 
-/// One replaced chunk of a [`RawSubmission`]: its current leaves and the sibling nodes in each
-/// tree (empty where the leaf does not change).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RawUpdate {
-    /// The chunk's current root.
-    pub old_chunk_root: U256,
-    /// The chunk's current commitment.
-    pub old_chunk_commitment: U256,
-    /// Sibling nodes in the chunk-root tree.
-    pub root_siblings: Vec<U256>,
-    /// Sibling nodes in the chunk-commitment tree.
-    pub commitment_siblings: Vec<U256>,
-}
-
 /// The gate's `submit` arguments as raw words (any value, canonical or not: for tests of what
-/// the contract refuses). Entry `i < updates.len()` replaces a chunk, the rest are appended.
+/// the contract refuses). Entry `i < updates` replaces a chunk, the rest are appended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RawSubmission {
     /// The lineage every nonce must name.
@@ -262,8 +247,8 @@ pub struct RawSubmission {
     pub nonces: Vec<U256>,
     /// Per entry its record count.
     pub counts: Vec<U256>,
-    /// The leading entries' updates.
-    pub updates: Vec<RawUpdate>,
+    /// How many leading entries replace existing chunks.
+    pub updates: usize,
 }
 
 impl RawSubmission {
@@ -277,16 +262,7 @@ impl RawSubmission {
                 chunkCommitments: self.chunk_commitments.clone(),
                 nonces: self.nonces.clone(),
                 counts: self.counts.clone(),
-                updates: self
-                    .updates
-                    .iter()
-                    .map(|u| BackupGate::Update {
-                        oldChunkRoot: u.old_chunk_root,
-                        oldChunkCommitment: u.old_chunk_commitment,
-                        rootSiblings: u.root_siblings.clone(),
-                        commitmentSiblings: u.commitment_siblings.clone(),
-                    })
-                    .collect(),
+                updates: U256::from(self.updates),
             },
         }
         .abi_encode()
@@ -302,57 +278,17 @@ impl RawSubmission {
         self.counts.push(fr_to_u256(p.count));
     }
 
-    /// The entries of `chunks` (updates first) for the trees as they stand, which are left
-    /// as the gate will hold them after this submit.
-    fn build(
-        lineage: u64,
-        chunks: &[ChunkProof],
-        entries: &[Entry],
-        roots: &mut Option<LeanImt>,
-        commitments: &mut Option<LeanImt>,
-    ) -> Result<Self> {
+    /// The entries of `chunks` (updates first).
+    fn build(lineage: u64, chunks: &[ChunkProof], entries: &[Entry]) -> Self {
         let mut raw = RawSubmission {
             lineage,
+            updates: entries.iter().filter(|e| e.update).count(),
             ..Default::default()
         };
         for e in entries {
-            let c = &chunks[e.chunk];
-            let p = &c.public_inputs;
-            if e.update {
-                let (Some(r), Some(m)) = (roots.as_mut(), commitments.as_mut()) else {
-                    return Err(ChainError::Input("an update of an empty lineage".into()));
-                };
-                raw.updates.push(RawUpdate {
-                    old_chunk_root: fr_to_u256(r.leaves()[e.chunk]),
-                    old_chunk_commitment: fr_to_u256(m.leaves()[e.chunk]),
-                    root_siblings: replace(r, e.chunk, p.chunk_root)?,
-                    commitment_siblings: replace(m, e.chunk, p.chunk_commitment)?,
-                });
-            } else {
-                append(roots, p.chunk_root);
-                append(commitments, p.chunk_commitment);
-            }
-            raw.push(c);
+            raw.push(&chunks[e.chunk]);
         }
-        Ok(raw)
-    }
-}
-
-/// Sets leaf `index` of `tree` to `leaf`; returns the sibling nodes the gate needs (none if
-/// the leaf does not change).
-fn replace(tree: &mut LeanImt, index: usize, leaf: Fr) -> Result<Vec<U256>> {
-    if tree.leaves()[index] == leaf {
-        return Ok(Vec::new());
-    }
-    let siblings = tree.siblings(index)?.into_iter().map(fr_to_u256).collect();
-    tree.update(index, leaf)?;
-    Ok(siblings)
-}
-
-fn append(tree: &mut Option<LeanImt>, leaf: Fr) {
-    match tree {
-        Some(t) => t.push(leaf),
-        None => *tree = LeanImt::new(vec![leaf]).ok(),
+        raw
     }
 }
 
@@ -495,8 +431,6 @@ impl<B: EvmBackend> GateFlow<B> {
                 update: false,
             }))
             .collect();
-        let mut roots = on_chain.tree(|c| c.chunk_root);
-        let mut commitments = on_chain.tree(|c| c.chunk_commitment);
         let mut report = AttestReport {
             lineage,
             plan: plan.clone(),
@@ -509,9 +443,7 @@ impl<B: EvmBackend> GateFlow<B> {
             take = take.clamp(1, entries.len() - done);
             loop {
                 let batch = &entries[done..done + take];
-                let (mut r, mut m) = (roots.clone(), commitments.clone());
-                let raw =
-                    RawSubmission::build(lineage, &attestation.chunks, batch, &mut r, &mut m)?;
+                let raw = RawSubmission::build(lineage, &attestation.chunks, batch);
                 let data = raw.calldata();
                 let gas = match self.chain.estimate_gas(self.addresses.gate, data.clone()) {
                     Ok(gas) => gas,
@@ -530,7 +462,6 @@ impl<B: EvmBackend> GateFlow<B> {
                         .transact_limited(self.addresses.gate, data, limit)?;
                     let completed = self.record_tx(&mut report, batch, limit, &receipt)?;
                     report.transactions.last_mut().expect("pushed").completed = completed;
-                    (roots, commitments) = (r, m);
                     done += take;
                     break;
                 }
@@ -600,6 +531,23 @@ impl<B: EvmBackend> GateFlow<B> {
             "chunkNonce",
             decode::<BackupGate::chunkNonceCall>("chunkNonce", &r)?,
         )
+    }
+
+    /// `chunkAt(lineage, index)`: the chunk root, chunk commitment and nonce the gate holds
+    /// (zeros: no such chunk).
+    pub fn chunk_at(&mut self, lineage: u64, index: usize) -> Result<(Fr, Fr, u128)> {
+        let data = BackupGate::chunkAtCall {
+            lineage,
+            index: U256::from(index),
+        }
+        .abi_encode();
+        let r = self.view(self.addresses.gate, data)?;
+        let c = decode::<BackupGate::chunkAtCall>("chunkAt", &r)?;
+        Ok((
+            fr_of("chunkAt.chunkRoot", c.chunkRoot)?,
+            fr_of("chunkAt.chunkCommitment", c.chunkCommitment)?,
+            int_of("chunkAt.nonce", c.nonce)?,
+        ))
     }
 
     /// Whether the gate refuses submits to `lineage` (`isRetired`).

@@ -1,6 +1,7 @@
 //! Issue 11's gate: a first attestation split over transactions under a gas cap, deltas that
 //! submit only the touched chunks, and the rules a submit must keep (nonces only move forward
-//! per chunk, one lineage, no gaps, full middle chunks, retired lineages, exact sibling paths).
+//! per chunk, one lineage, no gaps, full middle chunks, retired lineages), and the gate's stored
+//! trees equal the LeanIMT of the chunks after any appends and updates.
 
 mod common;
 
@@ -9,13 +10,11 @@ use ark_bn254::Fr;
 use common::*;
 use zkbackup_chain::abi::{fr_to_u256, proof_words};
 use zkbackup_chain::gate::GateFlow;
-use zkbackup_chain::gate::RawUpdate;
 use zkbackup_chain::{
     Attestation, AttestationRecord, ChainError, EmbeddedChain, GateConfig, PlanError,
     RawSubmission, MAX_GAS_CAP,
 };
 use zkbackup_core::chunk::Nonce;
-use zkbackup_core::lean_imt::LeanImt;
 use zkbackup_verifier::ChunkProof;
 
 const MAX_AGE: u64 = 100;
@@ -41,37 +40,15 @@ fn lineage_of(c: &ChunkProof) -> u64 {
     Nonce::from_field(&c.public_inputs.nonce).unwrap().lineage
 }
 
-/// A `submit` that replaces chunks of `on_chain` (what the gate holds) by `new`, in order,
-/// with the sibling nodes of the trees as the earlier entries leave them.
-fn update_raw(on_chain: &Attestation, new: &[ChunkProof]) -> RawSubmission {
-    let tree =
-        |f: fn(&ChunkProof) -> Fr| LeanImt::new(on_chain.chunks.iter().map(f).collect()).unwrap();
-    let mut roots = tree(|c| c.public_inputs.chunk_root);
-    let mut commitments = tree(|c| c.public_inputs.chunk_commitment);
+/// A `submit` that replaces chunks by `new`, in order.
+fn update_raw(new: &[ChunkProof]) -> RawSubmission {
     let mut raw = RawSubmission {
         lineage: lineage_of(&new[0]),
+        updates: new.len(),
         ..Default::default()
-    };
-    let replace = |t: &mut LeanImt, j: usize, leaf: Fr| {
-        let old = t.leaves()[j];
-        if old == leaf {
-            return (old, Vec::new());
-        }
-        let s = t.siblings(j).unwrap().into_iter().map(fr_to_u256).collect();
-        t.update(j, leaf).unwrap();
-        (old, s)
     };
     for c in new {
         let p = &c.public_inputs;
-        let (old_root, root_siblings) = replace(&mut roots, c.index, p.chunk_root);
-        let (old_commitment, commitment_siblings) =
-            replace(&mut commitments, c.index, p.chunk_commitment);
-        raw.updates.push(RawUpdate {
-            old_chunk_root: fr_to_u256(old_root),
-            old_chunk_commitment: fr_to_u256(old_commitment),
-            root_siblings,
-            commitment_siblings,
-        });
         raw.proofs.push(proof_words(&c.proof));
         raw.chunk_roots.push(fr_to_u256(p.chunk_root));
         raw.chunk_commitments.push(fr_to_u256(p.chunk_commitment));
@@ -188,7 +165,7 @@ fn a_delta_of_the_touched_chunks_makes_the_gate_fresh_again() {
 }
 
 #[test]
-fn the_gate_refuses_rollback_replay_mixing_gaps_bad_counts_and_wrong_paths() {
+fn the_gate_refuses_rollback_replay_mixing_gaps_and_bad_counts() {
     let mut state = leaves(12, 4);
     let mut flow = flow_with(&state, 4);
     let lineage = 0x54;
@@ -201,14 +178,14 @@ fn the_gate_refuses_rollback_replay_mixing_gaps_bad_counts_and_wrong_paths() {
     let mut submit = |raw: &RawSubmission| reason(flow.attest_raw(raw).unwrap_err());
 
     // Rollback: chunk 0's older version (a genuine proof of the earlier state).
-    let why = submit(&update_raw(&v1, &v0.chunks[..1]));
+    let why = submit(&update_raw(&v0.chunks[..1]));
     assert!(why.contains("NonceRollback { index: 0"), "{why}");
     // Replay: chunk 0's current version again.
-    let why = submit(&update_raw(&v1, &v1.chunks[..1]));
+    let why = submit(&update_raw(&v1.chunks[..1]));
     assert!(why.contains("NonceReplayed { index: 0"), "{why}");
     // Another lineage's chunk in this lineage's submit.
     let other = chunk_with(&keys().pk, &state, 4, key_commitment(), (0x99, 1, 2));
-    let mut raw = update_raw(&v1, &[v1.chunks[2].clone()]);
+    let mut raw = update_raw(&[v1.chunks[2].clone()]);
     raw.proofs[0] = proof_words(&other.proof);
     raw.nonces[0] = fr_to_u256(other.public_inputs.nonce);
     let why = submit(&raw);
@@ -224,7 +201,7 @@ fn the_gate_refuses_rollback_replay_mixing_gaps_bad_counts_and_wrong_paths() {
     assert!(why.contains("ChunkGap { index: 4, next: 3 }"), "{why}");
     // An update past the end.
     let past = chunk_of_root(Fr::from(9u64), 4, (lineage, 1, 3));
-    let mut raw = update_raw(&v1, &[v1.chunks[2].clone()]);
+    let mut raw = update_raw(&[v1.chunks[2].clone()]);
     raw.proofs[0] = proof_words(&past.proof);
     raw.nonces[0] = fr_to_u256(past.public_inputs.nonce);
     raw.chunk_roots[0] = fr_to_u256(past.public_inputs.chunk_root);
@@ -233,26 +210,10 @@ fn the_gate_refuses_rollback_replay_mixing_gaps_bad_counts_and_wrong_paths() {
     assert!(why.contains("NoSuchChunk { index: 3, chunks: 3 }"), "{why}");
     // A middle chunk that is not full.
     let short = chunk_of_root(Fr::from(9u64), 3, (lineage, 1, 1));
-    let why = submit(&update_raw(&v1, &[short]));
+    let why = submit(&update_raw(&[short]));
     assert!(why.contains("BadCount { index: 1, count: 3 }"), "{why}");
-    // Wrong sibling nodes, too few of them, a wrong old leaf.
     let next = chunk_of_root(Fr::from(9u64), 4, (lineage, 1, 2));
-    let honest = update_raw(&v1, &[next]);
-    let mut raw = honest.clone();
-    raw.updates[0].root_siblings[0] += U256::from(1u64);
-    let why = submit(&raw);
-    assert!(why.contains("WrongSiblingNodes"), "{why}");
-    let mut raw = honest.clone();
-    raw.updates[0].commitment_siblings.pop();
-    let why = submit(&raw);
-    assert!(
-        why.contains("SiblingCount { index: 2, given: 0, needed: 1 }"),
-        "{why}"
-    );
-    let mut raw = honest.clone();
-    raw.updates[0].old_chunk_root = fr_to_u256(v1.chunks[1].public_inputs.chunk_root);
-    let why = submit(&raw);
-    assert!(why.contains("OldLeafMismatch { index: 2"), "{why}");
+    let honest = update_raw(&[next]);
     // The honest update of chunk 2 goes in (progress: its root is not the state's).
     let receipt = flow.attest_raw(&honest).unwrap();
     assert!(AttestationRecord::from_receipt(&receipt).is_err());
@@ -313,4 +274,71 @@ fn counts_must_sum_to_size_and_replaced_lineages_retire() {
         matches!(err, ChainError::Plan(PlanError::Retired { lineage: 0xb })),
         "{err}"
     );
+}
+
+/// The gate stores every node of its two trees (`StoredLeanIMT`): after appends in batches of
+/// any size and updates of any chunks, with repeated leaves, its roots are the LeanIMT roots of
+/// the chunks (`read_lineage` compares them with `LeanImt`, itself checked against
+/// @zk-kit/lean-imt in tests/tests/cross_js.rs) and `chunkAt` returns each chunk.
+#[test]
+fn stored_trees_equal_the_lean_imt_after_any_appends_and_updates() {
+    let config = GateConfig {
+        key_commitment: key_commitment(),
+        chunk_size: 1,
+        max_age_blocks: MAX_AGE,
+    };
+    let mut flow = GateFlow::deploy(EmbeddedChain::new(), &keys().vk, config).expect("deploy");
+    let lineage = 0x5a;
+    let mut version = vec![0u32; 0];
+    let mut roots: Vec<Fr> = Vec::new();
+    // Appends of 1, 2, 3, 1, 4 chunks (sizes 1, 3, 6, 7, 11), each followed by updates.
+    let mut step = 0u64;
+    for batch in [1usize, 2, 3, 1, 4] {
+        let start = roots.len();
+        let appended: Vec<ChunkProof> = (start..start + batch)
+            .map(|j| {
+                // Chunk roots repeat (j mod 3): the tree does not need distinct leaves.
+                let root = Fr::from(1 + (j % 3) as u64);
+                chunk_of_root(root, 1, (lineage, 0, j))
+            })
+            .collect();
+        for c in &appended {
+            roots.push(c.public_inputs.chunk_root);
+            version.push(0);
+        }
+        let raw = Attestation { chunks: appended }.raw();
+        flow.attest_raw(&raw).expect("append");
+        check(&mut flow, lineage, &roots);
+        // Update the first, the last and a middle chunk, one submit each, then two at once.
+        let n = roots.len();
+        for set in [vec![0], vec![n - 1], vec![n / 2], vec![n / 3, n - 1]] {
+            let mut set = set;
+            set.dedup();
+            let new: Vec<ChunkProof> = set
+                .iter()
+                .map(|&j| {
+                    step += 1;
+                    version[j] += 1;
+                    let root = Fr::from(100 + step);
+                    roots[j] = root;
+                    chunk_of_root(root, 1, (lineage, version[j], j))
+                })
+                .collect();
+            flow.attest_raw(&update_raw(&new)).expect("update");
+            check(&mut flow, lineage, &roots);
+        }
+    }
+
+    fn check(flow: &mut GateFlow, lineage: u64, roots: &[Fr]) {
+        let held = flow
+            .read_lineage(lineage)
+            .expect("the stored trees are the LeanIMTs");
+        assert_eq!(held.chunks.len(), roots.len());
+        let commitments: Vec<Fr> = held.chunks.iter().map(|c| c.chunk_commitment).collect();
+        for (j, root) in roots.iter().enumerate() {
+            let (r, m, nonce) = flow.chunk_at(lineage, j).unwrap();
+            assert_eq!((r, m, nonce), (*root, commitments[j], held.chunks[j].nonce));
+        }
+        assert_eq!(flow.chunk_at(lineage, roots.len()).unwrap().2, 0);
+    }
 }

@@ -214,7 +214,7 @@ fn tampered_proofs_and_inputs_fail() {
     raw.counts.clear();
     assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BadShape"));
     let mut raw = honest.clone();
-    raw.updates = vec![Default::default(); 5];
+    raw.updates = 5;
     assert!(reason(flow.attest_raw(&raw).unwrap_err()).contains("BadShape"));
 
     // Nothing was recorded; the honest one still passes.

@@ -224,7 +224,7 @@ fn proofs_of_two_backups_cannot_be_recombined() {
         chunks: vec![prove_chunk(&records[..2], Nonce::new(0xa, 1, 0).to_u128())],
     };
     let mut raw = newer.raw();
-    raw.updates = vec![Default::default()];
+    raw.updates = 1;
     let why = reason(flow.attest_raw(&raw).unwrap_err());
     assert!(why.contains("RetiredLineage { lineage: 10 }"), "{why}");
     // Re-proving B (fresh proof randomness) is still B's chunks.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import {InternalLeanIMT, LeanIMTData} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
+import {StoredLeanIMT, StoredLeanIMTData} from "./StoredLeanIMT.sol";
 import {IStateSource} from "./IStateSource.sol";
 import {IGroth16BatchVerifier} from "./IGroth16BatchVerifier.sol";
 import {IBackupFreshness} from "./ExampleVault.sol";
@@ -11,11 +11,11 @@ import {IBackupFreshness} from "./ExampleVault.sol";
 ///         state was proven, chunk by chunk, across as many transactions as it takes.
 ///
 ///         A backup **lineage** (the high 64 bits of every chunk nonce: nonce = lineage · 2^64 +
-///         version · 2^32 + index) keeps two LeanIMTs on chain (zk-kit lean-imt.sol): its
-///         chunk roots and its chunk commitments, in chunk order, with each chunk's current
-///         nonce and the last chunk's record count. `submit` appends chunks (index = the
-///         lineage's chunk count) or replaces existing ones (with the LeanIMT sibling paths),
-///         each with a valid chunk proof (all of a submit verified in one batch):
+///         version · 2^32 + index) keeps two LeanIMTs on chain (`StoredLeanIMT`: zk-kit's
+///         tree, every node stored): its chunk roots and its chunk commitments, in chunk
+///         order, with each chunk's current nonce and the last chunk's record count. `submit`
+///         appends chunks (index = the lineage's chunk count) or replaces existing ones, each
+///         with a valid chunk proof (all of a submit verified in one batch):
 ///         - a chunk's nonce only moves forward (no rollback to an older ciphertext, no
 ///           replay), and every nonce of a submit names the submit's lineage;
 ///         - no gaps: a chunk is appended only at the end;
@@ -28,7 +28,7 @@ import {IBackupFreshness} from "./ExampleVault.sol";
 ///         Protocols ask `isFresh(maxAgeBlocks)`: the last completed attestation covers the
 ///         source's current root and size and is at most `maxAgeBlocks` old.
 contract BackupGate is IBackupFreshness {
-    using InternalLeanIMT for LeanIMTData;
+    using StoredLeanIMT for StoredLeanIMTData;
 
     /// @dev Scalar field modulus r of BN254.
     uint256 internal constant R_MOD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -45,9 +45,9 @@ contract BackupGate is IBackupFreshness {
     /// @dev One backup lineage on chain.
     struct Lineage {
         /// The chunk roots, in chunk order (their root is the state root R once complete).
-        LeanIMTData roots;
+        StoredLeanIMTData roots;
         /// The chunk commitments, in chunk order (their root is the backup commitment C).
-        LeanIMTData commitments;
+        StoredLeanIMTData commitments;
         /// Each chunk's current nonce, by chunk index.
         mapping(uint256 => uint256) nonces;
         /// The last chunk's record count.
@@ -56,26 +56,17 @@ contract BackupGate is IBackupFreshness {
         uint64 started;
     }
 
-    /// @notice What replaces one existing chunk: its current leaves and the sibling nodes
-    ///         `InternalLeanIMT._update` needs in each tree (empty where the leaf is unchanged).
-    struct Update {
-        uint256 oldChunkRoot;
-        uint256 oldChunkCommitment;
-        uint256[] rootSiblings;
-        uint256[] commitmentSiblings;
-    }
-
     /// @notice One submit: entry i has proof `proofs[i]` for the public inputs
     ///         [chunkRoots[i], chunkCommitments[i], keyCommitment, nonces[i], counts[i]]; the
-    ///         first `updates.length` entries replace existing chunks (`updates[i]`), the rest
-    ///         are appended, in chunk order.
+    ///         first `updates` entries replace existing chunks, the rest are appended, in
+    ///         chunk order.
     struct Submission {
         uint256[8][] proofs;
         uint256[] chunkRoots;
         uint256[] chunkCommitments;
         uint256[] nonces;
         uint256[] counts;
-        Update[] updates;
+        uint256 updates;
     }
 
     /// @notice The chunk-proof verifier.
@@ -152,11 +143,6 @@ contract BackupGate is IBackupFreshness {
     /// @notice A chunk is appended after the last chunk `index`, which holds only `count`
     ///         records.
     error AppendAfterPartialChunk(uint256 index, uint256 count);
-    /// @notice An update's old leaf `oldLeaf` is not chunk `index`'s current leaf.
-    error OldLeafMismatch(uint256 index, uint256 oldLeaf);
-    /// @notice An update of chunk `index` has `given` sibling nodes for a tree, it needs
-    ///         `needed`.
-    error SiblingCount(uint256 index, uint256 given, uint256 needed);
     /// @notice A chunk proof does not verify.
     error InvalidProofs();
     /// @notice A constructor argument is invalid.
@@ -181,13 +167,13 @@ contract BackupGate is IBackupFreshness {
         uint256 n = s.proofs.length;
         if (
             n == 0 || s.chunkRoots.length != n || s.chunkCommitments.length != n || s.nonces.length != n
-                || s.counts.length != n || s.updates.length > n
+                || s.counts.length != n || s.updates > n
         ) revert BadShape();
         if (isRetired(lineage)) revert RetiredLineage(lineage);
         uint256[5][] memory inputs = _publicInputs(lineage, s);
         Lineage storage l = lineages[lineage];
         uint256 lastCount = _applyUpdates(l, lineage, s);
-        if (s.updates.length < n) lastCount = _applyAppends(l, lineage, s, lastCount);
+        if (s.updates < n) lastCount = _applyAppends(l, lineage, s, lastCount);
         l.lastCount = uint64(lastCount);
         if (!verifier.verifyBatch(s.proofs, inputs)) revert InvalidProofs();
         return _complete(l, lineage, lastCount);
@@ -219,7 +205,7 @@ contract BackupGate is IBackupFreshness {
     {
         lastCount = l.lastCount;
         uint256 chunks = l.roots.size;
-        for (uint256 i = 0; i < s.updates.length; ++i) {
+        for (uint256 i = 0; i < s.updates; ++i) {
             uint256 nonce = s.nonces[i];
             uint256 index = nonce & INDEX_MASK;
             if (index >= chunks) revert NoSuchChunk(index, chunks);
@@ -231,9 +217,8 @@ contract BackupGate is IBackupFreshness {
             if (nonce == current) revert NonceReplayed(index, nonce);
             if (nonce < current) revert NonceRollback(index, nonce, current);
             l.nonces[index] = nonce;
-            Update calldata u = s.updates[i];
-            _replace(l.roots, index, u.oldChunkRoot, s.chunkRoots[i], u.rootSiblings);
-            _replace(l.commitments, index, u.oldChunkCommitment, s.chunkCommitments[i], u.commitmentSiblings);
+            l.roots.update(index, s.chunkRoots[i]);
+            l.commitments.update(index, s.chunkCommitments[i]);
             emit ChunkSet(lineage, index, s.chunkRoots[i], s.chunkCommitments[i], nonce, count);
         }
     }
@@ -244,7 +229,7 @@ contract BackupGate is IBackupFreshness {
         internal
         returns (uint256)
     {
-        uint256 first = s.updates.length;
+        uint256 first = s.updates;
         uint256 n = s.proofs.length;
         uint256 next = l.roots.size;
         if (next == 0) l.started = ++lineagesStarted;
@@ -262,8 +247,8 @@ contract BackupGate is IBackupFreshness {
             emit ChunkSet(lineage, index, s.chunkRoots[i], s.chunkCommitments[i], nonce, count);
             ++next;
         }
-        l.roots._insertMany(s.chunkRoots[first:]);
-        l.commitments._insertMany(s.chunkCommitments[first:]);
+        l.roots.insertMany(s.chunkRoots[first:]);
+        l.commitments.insertMany(s.chunkCommitments[first:]);
         return s.counts[n - 1];
     }
 
@@ -272,40 +257,14 @@ contract BackupGate is IBackupFreshness {
         if (last ? (count == 0 || count > chunkSize) : count != chunkSize) revert BadCount(index, count);
     }
 
-    /// @dev Replaces leaf `index` of `tree`, which must be `oldLeaf`, by `newLeaf` (nothing to
-    ///      do if they are equal).
-    function _replace(
-        LeanIMTData storage tree,
-        uint256 index,
-        uint256 oldLeaf,
-        uint256 newLeaf,
-        uint256[] calldata siblings
-    ) internal {
-        if (tree.leaves[oldLeaf] != index + 1) revert OldLeafMismatch(index, oldLeaf);
-        if (oldLeaf == newLeaf) return;
-        uint256 needed = _siblingCount(index, tree.size, tree.depth);
-        if (siblings.length != needed) revert SiblingCount(index, siblings.length, needed);
-        tree._update(oldLeaf, newLeaf, siblings);
-    }
-
-    /// @dev The number of sibling nodes `InternalLeanIMT._update` reads for leaf `index` of a
-    ///      tree of `size` leaves and depth `depth`: one per level where the path node is a
-    ///      right child or has a right sibling.
-    function _siblingCount(uint256 index, uint256 size, uint256 depth) internal pure returns (uint256 count) {
-        uint256 lastIndex = size - 1;
-        for (uint256 level = 0; level < depth; ++level) {
-            if ((index >> level) & 1 == 1 || index >> level != lastIndex >> level) ++count;
-        }
-    }
-
     /// @dev Completes the attestation if `lineage` now holds the source's size and root.
     function _complete(Lineage storage l, uint64 lineage, uint256 lastCount) internal returns (bool) {
         // No overflow: chunks <= 2^32 (32-bit indices), chunkSize <= 2^32.
         uint256 records = (l.roots.size - 1) * chunkSize + lastCount;
         if (records != stateSource.size()) return false;
-        uint256 root = l.roots._root();
+        uint256 root = l.roots.root();
         if (root != stateSource.root()) return false;
-        uint256 commitment = l.commitments._root();
+        uint256 commitment = l.commitments.root();
         uint64 previous = currentLineage;
         if (lastRoot != 0 && previous != lineage) emit LineageRetired(previous, lineage);
         lastRoot = root;
@@ -344,13 +303,24 @@ contract BackupGate is IBackupFreshness {
     {
         Lineage storage l = lineages[lineage];
         return (
-            l.roots.size, l.lastCount, l.roots._root(), l.commitments._root(), l.started, isRetired(lineage)
+            l.roots.size, l.lastCount, l.roots.root(), l.commitments.root(), l.started, isRetired(lineage)
         );
     }
 
     /// @notice Chunk `index`'s current nonce in `lineage` (0: no such chunk).
     function chunkNonce(uint64 lineage, uint256 index) external view returns (uint256) {
         return lineages[lineage].nonces[index];
+    }
+
+    /// @notice Chunk `index` of `lineage`: its chunk root, chunk commitment and nonce (zeros:
+    ///         no such chunk).
+    function chunkAt(uint64 lineage, uint256 index)
+        external
+        view
+        returns (uint256 chunkRoot, uint256 chunkCommitment, uint256 nonce)
+    {
+        Lineage storage l = lineages[lineage];
+        return (l.roots.leaf(index), l.commitments.leaf(index), l.nonces[index]);
     }
 
     /// @inheritdoc IBackupFreshness
