@@ -186,6 +186,10 @@ fn main() {
         let t0 = Instant::now();
         let (child, changes) =
             Backup::update(&parent, &changed, RecordFormat::Csv, &key, &ledger).unwrap();
+        // Written (and synced) before proving: a custodian keeps the backup it attests.
+        child
+            .write_to(&work.path().join(format!("delta{run}.zkb")))
+            .unwrap();
         let t_backup = t0.elapsed().as_secs_f64();
         let (bundle, proven) = prove(
             work.path(),

@@ -3,7 +3,7 @@
 //! each checked canonical).
 
 use super::{
-    check_nonce, format_code, format_from_code, Backup, BackupError, Chunk, Header,
+    check_nonce, format_code, format_from_code, Backup, BackupError, Checked, Chunk, Header,
     IntegrityProblem, StructureProblem, CHUNK_PREFIX_LEN, ELEMENT_LEN, HEADER_LEN, MAGIC,
     TRAILER_LEN, VERSION, VERSION_1,
 };
@@ -361,6 +361,10 @@ impl<'a> Parser<'a> {
             key_commitment,
             commitment,
         };
-        Ok(Backup { header, chunks })
+        Ok(Backup {
+            header,
+            chunks,
+            commitments: Checked::default(),
+        })
     }
 }

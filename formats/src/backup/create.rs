@@ -1,6 +1,6 @@
 //! Encrypting records into a full backup: a new lineage, generation 0.
 
-use super::{leaf, Backup, BackupError, Chunk, CreateProblem, Header, VERSION};
+use super::{Backup, BackupError, Checked, Chunk, CreateProblem, Header, VERSION};
 use crate::records::{RecordFormat, Records};
 use ark_bn254::Fr;
 use rand::{rngs::OsRng, RngCore};
@@ -36,33 +36,22 @@ pub(super) fn check_shape(records: &Records, chunk_size: usize) -> Result<usize,
     Ok(chunk_count)
 }
 
-/// Encrypts one chunk's plaintext under `nonce`; returns the chunk and its chunk root.
-pub(super) fn encrypt_chunk(
-    plaintext: &[Fr],
-    arity: usize,
-    key: &EscrowKey,
-    nonce: Nonce,
-) -> (Chunk, Fr) {
+/// Encrypts one chunk's plaintext under `nonce`.
+pub(super) fn encrypt_chunk(plaintext: &[Fr], key: &EscrowKey, nonce: Nonce) -> Chunk {
     let nonce = nonce.to_u128();
     let ciphertext = cipher::encrypt(plaintext, key, nonce);
     let commitment = chunk_commitment(&ciphertext);
-    let chunk = Chunk {
+    Chunk {
         index: nonce as u32,
         nonce,
         length: plaintext.len() as u32,
         ciphertext,
         commitment,
-    };
-    (chunk, chunk_root(plaintext, arity))
+    }
 }
 
-/// The LeanIMT root of one chunk's record leaves.
-pub(super) fn chunk_root(plaintext: &[Fr], arity: usize) -> Fr {
-    let leaves: Vec<Fr> = plaintext.chunks(arity).map(leaf).collect();
-    lean_imt::root(&leaves).expect("a chunk is not empty")
-}
-
-/// The header of a backup of `chunks` with these chunk roots.
+/// The header of a backup of `chunks` with these chunk roots. Each chunk's commitment must be
+/// that of its ciphertext (computed here, or copied from a checked parent).
 pub(super) fn assemble(header: Header, per_chunk: Vec<(Chunk, Fr)>) -> Backup {
     let (chunks, chunk_roots): (Vec<Chunk>, Vec<Fr>) = per_chunk.into_iter().unzip();
     let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
@@ -71,7 +60,11 @@ pub(super) fn assemble(header: Header, per_chunk: Vec<(Chunk, Fr)>) -> Backup {
         commitment: backup_commitment(&commitments),
         ..header
     };
-    Backup { header, chunks }
+    Backup {
+        header,
+        chunks,
+        commitments: Checked::yes(),
+    }
 }
 
 impl Backup {
@@ -99,13 +92,15 @@ impl Backup {
     ) -> Result<Self, BackupError> {
         check_shape(records, chunk_size)?;
         let arity = records.arity();
-        let per_chunk: Vec<(Chunk, Fr)> = records
+        let chunks: Vec<Chunk> = records
             .fields()
             .par_chunks(chunk_size * arity)
             .enumerate()
-            .map(|(j, plaintext)| {
-                encrypt_chunk(plaintext, arity, key, Nonce::new(lineage, 0, j as u32))
-            })
+            .map(|(j, plaintext)| encrypt_chunk(plaintext, key, Nonce::new(lineage, 0, j as u32)))
+            .collect();
+        let per_chunk = chunks
+            .into_iter()
+            .zip(records.chunk_roots(chunk_size))
             .collect();
         let header = Header {
             version: VERSION,

@@ -209,7 +209,33 @@ pub fn check_nonce(
 pub struct Backup {
     header: Header,
     chunks: Vec<Chunk>,
+    commitments: Checked,
 }
+
+/// Set once the stored chunk commitments and `C` are known to be those of the ciphertext: a
+/// backup this process assembled (it computed them), or one whose
+/// [`Backup::verify_commitments`] passed. Header and chunks never change after construction,
+/// so the knowledge stays true; a delta cycle then does not hash every ciphertext again in the
+/// update and in the prover (~2.7 s at 100,000 records of arity 4).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Checked(std::sync::OnceLock<()>);
+
+impl Checked {
+    pub(crate) fn yes() -> Self {
+        let c = Self::default();
+        let _ = c.0.set(());
+        c
+    }
+}
+
+/// Whether a check ran is not part of a backup's value.
+impl PartialEq for Checked {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Checked {}
 
 /// The state tree leaf of a record.
 fn leaf(record: &[Fr]) -> Fr {

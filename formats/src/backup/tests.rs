@@ -568,7 +568,11 @@ fn errors_keep_their_source_without_repeating_it() {
         commitment: backup_commitment(&commitments),
         ..b.header().clone()
     };
-    let altered = Backup { header, chunks };
+    let altered = Backup {
+        header,
+        chunks,
+        commitments: Default::default(),
+    };
     let err = altered.restore_named(&k, p()).unwrap_err();
     assert_eq!(err.to_string(), "dir/b.zkb: chunk 1 does not decrypt");
     let source = err.source().expect("the cipher's error");

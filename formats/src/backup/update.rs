@@ -1,7 +1,7 @@
 //! The incremental backup: a child of a parent backup that keeps the parent's unchanged
 //! chunks byte for byte and encrypts the rest under a newly claimed generation.
 
-use super::create::{assemble, check_shape, chunk_root, encrypt_chunk};
+use super::create::{assemble, check_shape, encrypt_chunk};
 use super::{check_nonce, Backup, BackupError, Chunk, Header, UpdateProblem, VERSION};
 use crate::claims::ClaimsLedger;
 use crate::records::{RecordFormat, Records};
@@ -132,24 +132,19 @@ impl Backup {
         let generation = claims.claim_next(h.lineage, h.generation)?;
 
         let lineage = h.lineage;
+        let roots = records.chunk_roots(chunk_size);
         let per_chunk: Vec<((Chunk, Fr), bool)> = records
             .fields()
             .par_chunks(chunk_size * arity)
             .enumerate()
             .map(|(j, plaintext)| match parent_plaintexts.get(j) {
-                Some(old) if old.as_slice() == plaintext => (
-                    (parent.chunks()[j].clone(), chunk_root(plaintext, arity)),
-                    false,
-                ),
-                _ => (
-                    encrypt_chunk(
-                        plaintext,
-                        arity,
-                        key,
-                        Nonce::new(lineage, generation, j as u32),
-                    ),
-                    true,
-                ),
+                Some(old) if old.as_slice() == plaintext => {
+                    ((parent.chunks()[j].clone(), roots[j]), false)
+                }
+                _ => {
+                    let nonce = Nonce::new(lineage, generation, j as u32);
+                    ((encrypt_chunk(plaintext, key, nonce), roots[j]), true)
+                }
             })
             .collect();
         for p in &mut parent_plaintexts {

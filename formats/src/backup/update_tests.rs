@@ -436,7 +436,11 @@ fn a_tampered_parent_is_refused() {
         commitment: zkbackup_core::commitment::backup_commitment(&commitments),
         ..tampered.header().clone()
     };
-    let tampered = Backup { header, chunks };
+    let tampered = Backup {
+        header,
+        chunks,
+        commitments: Default::default(),
+    };
     tampered.verify_commitments(p()).unwrap();
     let err = Backup::update_named(
         &tampered,

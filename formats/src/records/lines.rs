@@ -216,5 +216,5 @@ pub(super) fn parse_lines(bytes: &[u8], format: RecordFormat) -> Result<Records,
             LineErrorKind::TooShort { arity },
         ));
     }
-    Ok(Records { arity, fields })
+    Ok(Records::from_checked(arity, fields))
 }

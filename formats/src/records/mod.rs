@@ -52,6 +52,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use zkbackup_core::{lean_imt, poseidon, Fr};
 
 /// The most fields a record may have (one constant for the whole workspace).
@@ -126,7 +127,27 @@ impl FromStr for RecordFormat {
 pub struct Records {
     arity: usize,
     fields: Vec<Fr>,
+    derived: Derived,
 }
+
+/// What is hashed from the fields, kept once computed: the fields never change after
+/// construction, and a delta cycle needs the leaves and chunk roots in the backup update, the
+/// prover's checks and the root comparison (each ~1 s at 100,000 records of arity 4).
+#[derive(Clone, Debug, Default)]
+struct Derived {
+    leaves: OnceLock<Vec<Fr>>,
+    /// The chunk roots for the first chunk size asked.
+    chunk_roots: OnceLock<(usize, Vec<Fr>)>,
+}
+
+/// Derived values are a function of the fields: they never make two records differ.
+impl PartialEq for Derived {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Derived {}
 
 /// Records are secrets once decrypted: their fields are overwritten with zeros on drop.
 impl Drop for Records {
@@ -154,7 +175,16 @@ impl Records {
                 len: fields.len(),
             });
         }
-        Ok(Self { arity, fields })
+        Ok(Self::from_checked(arity, fields))
+    }
+
+    /// Records of fields whose arity and length the caller checked.
+    pub(super) fn from_checked(arity: usize, fields: Vec<Fr>) -> Self {
+        Self {
+            arity,
+            fields,
+            derived: Derived::default(),
+        }
     }
 
     /// Records from rows, which must all have the first row's arity.
@@ -212,21 +242,49 @@ impl Records {
         std::mem::take(&mut self.fields)
     }
 
-    /// The leaves `Poseidon(record)`, hashed in parallel for large states.
+    /// The leaves `Poseidon(record)`, hashed in parallel for large states (once: later calls
+    /// copy them).
     pub fn leaves(&self) -> Vec<Fr> {
-        if self.len() >= PARALLEL_LEAVES {
-            self.fields
-                .par_chunks_exact(self.arity)
-                .map(poseidon::hash)
-                .collect()
+        self.leaf_slice().to_vec()
+    }
+
+    fn leaf_slice(&self) -> &[Fr] {
+        self.derived.leaves.get_or_init(|| {
+            if self.len() >= PARALLEL_LEAVES {
+                self.fields
+                    .par_chunks_exact(self.arity)
+                    .map(poseidon::hash)
+                    .collect()
+            } else {
+                self.iter_rows().map(poseidon::hash).collect()
+            }
+        })
+    }
+
+    /// The LeanIMT roots of the leaves in chunks of `chunk_size` (a power of two), in chunk
+    /// order (kept for the first chunk size asked).
+    ///
+    /// # Panics
+    /// If `chunk_size` is not a power of two.
+    pub fn chunk_roots(&self, chunk_size: usize) -> Vec<Fr> {
+        let compute = || {
+            lean_imt::chunk_roots(self.leaf_slice(), chunk_size)
+                .expect("records are never empty and the chunk size is a power of two")
+        };
+        let (size, roots) = self
+            .derived
+            .chunk_roots
+            .get_or_init(|| (chunk_size, compute()));
+        if *size == chunk_size {
+            roots.clone()
         } else {
-            self.iter_rows().map(poseidon::hash).collect()
+            compute()
         }
     }
 
     /// The state root: the LeanIMT root of [`Records::leaves`].
     pub fn root(&self) -> Fr {
-        lean_imt::root(&self.leaves()).expect("records are never empty")
+        lean_imt::root(self.leaf_slice()).expect("records are never empty")
     }
 
     /// Reads a records file; the format is `format` if given, else the extension's.
