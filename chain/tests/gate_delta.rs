@@ -342,3 +342,32 @@ fn stored_trees_equal_the_lean_imt_after_any_appends_and_updates() {
         assert_eq!(flow.chunk_at(lineage, roots.len()).unwrap().2, 0);
     }
 }
+
+/// A state that does not change still ages out of `isFresh`; a refresh (the last chunk
+/// re-encrypted under a newer nonce: same chunk root, new commitment) is a one-chunk delta
+/// that completes a new attestation of the same root and makes the gate fresh again.
+#[test]
+fn a_refresh_of_an_unchanged_state_makes_an_aged_gate_fresh() {
+    let state = leaves(10, 6);
+    let mut flow = flow_with(&state, 4);
+    let v0 = backup(&state, 4, 0x56);
+    let first = flow.attest(&v0, MAX_GAS_CAP).unwrap();
+    assert!(flow.is_fresh(MAX_AGE).unwrap());
+    flow.chain.mine(MAX_AGE + 1);
+    assert!(!flow.is_fresh(MAX_AGE).unwrap(), "aged out");
+    // Re-submitting the attested bundle sends nothing: the gate stays stale.
+    let again = flow.attest(&v0, MAX_GAS_CAP).unwrap();
+    assert!(again.transactions.is_empty() && again.attested.is_none());
+    assert!(!flow.is_fresh(MAX_AGE).unwrap());
+
+    let v1 = incremental(&v0, &state, 4, 1, &[2]);
+    assert_eq!(
+        v1.chunks[2].public_inputs.chunk_root,
+        v0.chunks[2].public_inputs.chunk_root
+    );
+    let d = flow.attest(&v1, MAX_GAS_CAP).unwrap();
+    assert_eq!((d.plan.updates.clone(), d.transactions.len()), (vec![2], 1));
+    let record = d.attested.expect("a new attestation");
+    assert_eq!(record.root, first.attested.unwrap().root);
+    assert!(flow.is_fresh(MAX_AGE).unwrap());
+}

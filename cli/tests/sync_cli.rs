@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 
+use alloy_primitives::U256;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkbackup_chain::rpc::parse_private_key;
@@ -106,8 +107,14 @@ impl World {
 
     /// One `sync --once --json` cycle; its JSON report.
     fn sync_once(&self) -> serde_json::Value {
+        self.sync_once_with(&[])
+    }
+
+    /// [`World::sync_once`] with more arguments.
+    fn sync_once_with(&self, extra: &[&str]) -> serde_json::Value {
         let mut args = self.sync_args();
         args.extend(["--once".to_string(), "--json".to_string()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = zkbackup(&args);
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -185,6 +192,29 @@ fn sync_once_makes_the_gate_fresh_and_a_delta_proves_only_the_touched_chunks() {
     let last = w.flow.last_attestation().unwrap();
     assert_eq!(last.records, 11);
     assert_eq!(w.claims().len(), 1);
+
+    // Nothing changes but time: under a bound of 1 block the attestation ages out (two
+    // unrelated transactions), and the cycle is a refresh of the last chunk.
+    w.flow.deposit(U256::from(1u64)).unwrap();
+    w.flow.deposit(U256::from(1u64)).unwrap();
+    assert!(!w.flow.is_fresh(1).unwrap());
+    let refresh = w.sync_once_with(&["--max-age-blocks", "1"]);
+    assert_eq!(refresh["outcome"], "ran", "{refresh}");
+    assert_eq!(refresh["refresh"], true, "{refresh}");
+    assert_eq!(
+        (
+            &refresh["proved"],
+            &refresh["reused"],
+            &refresh["chunks_submitted"]
+        ),
+        (&1.into(), &2.into(), &1.into()),
+        "{refresh}"
+    );
+    assert_eq!(refresh["fresh"], true, "{refresh}");
+    assert!(w.flow.is_fresh(1).unwrap());
+    let again = w.flow.last_attestation().unwrap();
+    assert_eq!((again.root, again.records), (last.root, 11));
+    assert!(again.block > last.block);
 }
 
 #[test]

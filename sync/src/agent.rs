@@ -79,12 +79,14 @@ pub trait Pipeline {
     /// The root and size of the custodian's records file as it is now.
     fn records_state(&mut self) -> Result<StateRef, StepError>;
     /// Writes the backup of the records file to `out` (a new file), incremental from
-    /// `parent` when given. Writes nothing unless the backup's state is `target`.
+    /// `parent` when given (with `refresh`: also re-encrypting the last chunk, see
+    /// `Backup::refresh_named`). Writes nothing unless the backup's state is `target`.
     fn backup(
         &mut self,
         parent: Option<&Path>,
         target: &StateRef,
         out: &Path,
+        refresh: bool,
     ) -> Result<BackupReport, StepError>;
     /// Proves `backup` into the bundle `out` (a new file; checkpoints beside it, resumed if
     /// present), reusing checked proofs of `reuse` for unchanged chunks.
@@ -180,6 +182,8 @@ pub struct CycleReport {
     /// When the chain changed to it, if the cycle made the backup (a cycle that only
     /// re-submits a proven backup does not know).
     pub changed: Option<ChangedAt>,
+    /// Whether the cycle was a refresh: same state, the last attestation aged out.
+    pub refresh: bool,
     /// The backup step, if this run did it.
     pub backup: Option<BackupReport>,
     /// The proving step, if this run did it.
@@ -200,7 +204,11 @@ impl fmt::Display for CycleReport {
             self.state.size
         )?;
         if let Some(c) = self.changed {
-            write!(f, " since block {}", c.block)?;
+            if self.refresh {
+                write!(f, " unchanged, attestation aged out at block {}", c.block)?;
+            } else {
+                write!(f, " since block {}", c.block)?;
+            }
         }
         if let Some(b) = &self.backup {
             write!(
@@ -312,6 +320,7 @@ impl<P: Pipeline> Agent<P> {
         let mut backup = None;
         let mut prove = None;
         let mut changed = None;
+        let mut refreshed = false;
         if let Some(pending) = self.state.pending.clone() {
             if pending.step == Step::Backup && pending.target != chain.state {
                 // Nothing of it was used: start over for the chain's new state.
@@ -326,11 +335,18 @@ impl<P: Pipeline> Agent<P> {
                 backup = b;
                 prove = Some(p);
                 changed = Some(pending.changed);
+                refreshed = pending.refresh;
             }
         }
         let current = self.state.current.clone();
+        // The current backup's attestation completed but is no longer fresh, and the state
+        // is the same: only its age is wrong, and re-submitting it sends nothing (every
+        // nonce is on chain). A refresh cycle makes a newer proof of the same state.
+        let aged = current
+            .as_ref()
+            .is_some_and(|c| c.state == chain.state && c.attested_block.is_some() && !chain.fresh);
         match current {
-            Some(c) if c.state == chain.state => {
+            Some(c) if c.state == chain.state && !aged => {
                 if c.attested_block.is_some() && chain.fresh {
                     return Ok(Outcome::UpToDate { chain });
                 }
@@ -338,6 +354,7 @@ impl<P: Pipeline> Agent<P> {
                 Ok(Outcome::Ran(CycleReport {
                     state: c.state,
                     changed,
+                    refresh: refreshed,
                     backup,
                     prove,
                     attest,
@@ -351,14 +368,22 @@ impl<P: Pipeline> Agent<P> {
                 if records != chain.state {
                     return Ok(Outcome::Waiting { chain, records });
                 }
-                let since = current.as_ref().and_then(|c| c.attested_block);
-                let changed = self.pipeline.changed_at(&chain, since)?;
+                let changed = if aged {
+                    ChangedAt {
+                        block: chain.block,
+                        unix_ms: chain.unix_ms,
+                    }
+                } else {
+                    let since = current.as_ref().and_then(|c| c.attested_block);
+                    self.pipeline.changed_at(&chain, since)?
+                };
                 let dir = self.dir.new_cycle(&mut self.state)?;
                 let pending = Pending {
                     dir,
                     target: chain.state,
                     changed,
                     step: Step::Backup,
+                    refresh: aged,
                 };
                 self.state.pending = Some(pending.clone());
                 self.dir.save(&self.state)?;
@@ -368,6 +393,7 @@ impl<P: Pipeline> Agent<P> {
                 Ok(Outcome::Ran(CycleReport {
                     state: c.state,
                     changed: Some(changed),
+                    refresh: aged,
                     backup,
                     prove: Some(prove),
                     attest,
@@ -398,6 +424,7 @@ impl<P: Pipeline> Agent<P> {
                     parent_backup.as_deref(),
                     &pending.target,
                     &backup_path,
+                    pending.refresh,
                 )?);
             }
             pending.step = Step::Prove;
@@ -488,6 +515,33 @@ mod tests {
         assert_eq!(current.state, state_of(3));
         assert!(current.attested_block.is_some());
         assert!(agent.state().pending.is_none());
+    }
+
+    #[test]
+    fn an_aged_out_attestation_of_an_unchanged_state_is_refreshed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut agent = at_state_3(tmp.path());
+        ran(agent.cycle().unwrap());
+        let first = agent.state().current.clone().unwrap().dir;
+        // Before: re-submitting the attested bundle sent nothing and the gate stayed stale.
+        agent.pipeline_mut().aged_out = true;
+        let report = ran(agent.cycle().unwrap());
+        assert!(report.refresh);
+        assert!(report.attest.complete && report.attest.chunks == 1);
+        assert_eq!(
+            agent.pipeline_mut().calls[3..],
+            ["refresh 3", "prove 3", "attest 3"]
+        );
+        assert!(report
+            .to_string()
+            .contains("unchanged, attestation aged out"));
+        let current = agent.state().current.clone().unwrap();
+        assert_ne!(current.dir, first, "a new backup");
+        assert!(
+            !tmp.path().join(&first).exists(),
+            "the old one is gone once replaced"
+        );
+        assert!(matches!(agent.cycle().unwrap(), Outcome::UpToDate { .. }));
     }
 
     #[test]
@@ -591,6 +645,7 @@ mod tests {
                 unix_ms: 0,
             },
             step: Step::Backup,
+            refresh: false,
         });
         dir.save(&state).unwrap();
         let mut script = std::mem::take(agent.pipeline_mut());

@@ -154,6 +154,7 @@ impl Pipeline for RpcPipeline {
         parent: Option<&Path>,
         target: &StateRef,
         out: &Path,
+        refresh: bool,
     ) -> Result<BackupReport, StepError> {
         let chunk_size = self.custodian.prover.shape().chunk_size;
         let key_path = self.custodian.key_path.clone();
@@ -169,7 +170,12 @@ impl Pipeline for RpcPipeline {
             Some(parent_path) => {
                 let parent = Backup::read(parent_path).map_err(backup_error)?;
                 let ledger = ClaimsLedger::beside_key(&key_path);
-                Backup::update_named(
+                let child = if refresh {
+                    Backup::refresh_named
+                } else {
+                    Backup::update_named
+                };
+                child(
                     &parent,
                     parent_path,
                     &read.records,

@@ -79,10 +79,15 @@ pub struct Pending {
     pub dir: String,
     /// The chain's state the cycle backs up.
     pub target: StateRef,
-    /// When the chain changed to `target`.
+    /// When the chain changed to `target` (for a refresh: when the attestation was found
+    /// aged out).
     pub changed: ChangedAt,
     /// The next step.
     pub step: Step,
+    /// A refresh: the state did not change, the attestation aged out; the backup
+    /// re-encrypts the last chunk so the gate gets a newer proof.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh: bool,
 }
 
 /// The content of `sync.json`.
@@ -314,6 +319,7 @@ mod tests {
                     block: 815,
                     unix_ms: 1_764_523_000_000,
                 },
+                refresh: false,
                 step: Step::Prove,
             }),
         }

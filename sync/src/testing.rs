@@ -28,6 +28,10 @@ pub struct Script {
     pub calls: Vec<String>,
     /// `observe` fails this many more times, as a node that does not answer.
     pub unreachable: u32,
+    /// The last attestation is too old for `isFresh` (until a new bundle is attested).
+    pub aged_out: bool,
+    /// The bundle attested last.
+    pub last_bundle: Option<std::path::PathBuf>,
 }
 
 pub fn state_of(n: u64) -> StateRef {
@@ -66,7 +70,7 @@ impl Pipeline for Script {
             block: self.block,
             unix_ms: now_ms(),
             state: state_of(self.chain),
-            fresh: self.attested == Some(self.chain),
+            fresh: self.attested == Some(self.chain) && !self.aged_out,
         })
     }
 
@@ -86,12 +90,15 @@ impl Pipeline for Script {
         parent: Option<&Path>,
         target: &StateRef,
         out: &Path,
+        refresh: bool,
     ) -> Result<BackupReport, StepError> {
         assert!(!out.exists(), "a backup is never written twice");
         if let Some(p) = parent {
             assert!(p.exists(), "the parent backup {} is gone", p.display());
         }
-        self.calls.push(format!("backup {}", target.size));
+        assert!(!refresh || parent.is_some(), "a refresh has a parent");
+        let verb = if refresh { "refresh" } else { "backup" };
+        self.calls.push(format!("{verb} {}", target.size));
         std::fs::write(out, target.size.to_string()).unwrap();
         if self.take(Crash::BackupAfter) {
             return Err(crash("backup"));
@@ -137,9 +144,13 @@ impl Pipeline for Script {
             return Err(crash("attest"));
         }
         let size: u64 = std::fs::read_to_string(bundle).unwrap().parse().unwrap();
-        let sent = self.attested != Some(size);
+        let sent = self.last_bundle.as_deref() != Some(bundle);
         self.calls.push(format!("attest {size}"));
         self.attested = Some(size);
+        if sent {
+            self.aged_out = false;
+            self.last_bundle = Some(bundle.to_path_buf());
+        }
         if self.take(Crash::AttestAfter) {
             return Err(crash("attest"));
         }

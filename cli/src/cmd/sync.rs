@@ -102,6 +102,7 @@ fn outcome_json(outcome: &Outcome) -> serde_json::Value {
             "fresh": r.attest.complete,
             "block": r.attest.block,
             "change_to_fresh_ms": r.change_to_fresh_ms,
+            "refresh": r.refresh,
         }),
     }
 }

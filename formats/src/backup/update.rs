@@ -79,6 +79,34 @@ impl Backup {
         key: &EscrowKey,
         claims: &ClaimsLedger,
     ) -> Result<(Backup, Changes), BackupError> {
+        Self::child_of(parent, parent_path, records, format, key, claims, false)
+    }
+
+    /// [`Backup::update_named`] that also re-encrypts the last chunk under the new
+    /// generation even if its records did not change: a **refresh**. A state that does not
+    /// change still needs a recent attestation (`isFresh(maxAgeBlocks)`); a refreshed
+    /// backup gives the gate one chunk whose nonce moved forward, proven and attested like
+    /// any one-chunk delta (same chunk root, new ciphertext and commitment).
+    pub fn refresh_named(
+        parent: &Backup,
+        parent_path: &Path,
+        records: &Records,
+        format: RecordFormat,
+        key: &EscrowKey,
+        claims: &ClaimsLedger,
+    ) -> Result<(Backup, Changes), BackupError> {
+        Self::child_of(parent, parent_path, records, format, key, claims, true)
+    }
+
+    fn child_of(
+        parent: &Backup,
+        parent_path: &Path,
+        records: &Records,
+        format: RecordFormat,
+        key: &EscrowKey,
+        claims: &ClaimsLedger,
+        refresh_last: bool,
+    ) -> Result<(Backup, Changes), BackupError> {
         let refuse = |problem| {
             Err(BackupError::Update {
                 path: parent_path.to_path_buf(),
@@ -133,12 +161,13 @@ impl Backup {
 
         let lineage = h.lineage;
         let roots = records.chunk_roots(chunk_size);
+        let forced = refresh_last.then(|| roots.len() - 1);
         let per_chunk: Vec<((Chunk, Fr), bool)> = records
             .fields()
             .par_chunks(chunk_size * arity)
             .enumerate()
             .map(|(j, plaintext)| match parent_plaintexts.get(j) {
-                Some(old) if old.as_slice() == plaintext => {
+                Some(old) if old.as_slice() == plaintext && forced != Some(j) => {
                     ((parent.chunks()[j].clone(), roots[j]), false)
                 }
                 _ => {

@@ -182,6 +182,48 @@ fn identical_records_copy_every_chunk() {
     check_child(&parent, &child, &k, &f);
 }
 
+/// A refresh of unchanged records re-encrypts the last chunk only, under the new generation:
+/// same root, new commitment; a refresh after an edit re-encrypts the edited chunk too.
+#[test]
+fn a_refresh_reencrypts_the_last_chunk_of_unchanged_records() {
+    let (parent, k, mut f) = parent();
+    let (_dir, claims) = ledger();
+    let (child, changes) = Backup::refresh_named(
+        &parent,
+        p(),
+        &records(2, &f),
+        RecordFormat::Csv,
+        &k,
+        &claims,
+    )
+    .unwrap();
+    assert_eq!(
+        (changes.unchanged.clone(), changes.changed.clone()),
+        (vec![0, 1, 2], vec![3])
+    );
+    let (old, new) = (chunk_bytes(&parent), chunk_bytes(&child));
+    assert_eq!(old[..3], new[..3]);
+    assert_ne!(old[3], new[3]);
+    assert_eq!(child.chunks()[3].nonce_parts(), Nonce::new(0xabcd, 1, 3));
+    assert_eq!(child.root(), parent.root());
+    assert_ne!(child.commitment(), parent.commitment());
+    check_child(&parent, &child, &k, &f);
+
+    f[0] += Fr::from(1u64); // chunk 0
+    let (grandchild, changes) =
+        Backup::refresh_named(&child, p(), &records(2, &f), RecordFormat::Csv, &k, &claims)
+            .unwrap();
+    assert_eq!(
+        (changes.unchanged, changes.changed),
+        (vec![1, 2], vec![0, 3])
+    );
+    assert_eq!(
+        grandchild.chunks()[3].nonce_parts(),
+        Nonce::new(0xabcd, 2, 3)
+    );
+    check_child(&child, &grandchild, &k, &f);
+}
+
 /// Two children of one parent with different edits (a fork): the ledger gives them
 /// generations 1 and 2, and no nonce carries two plaintexts. Without the ledger both would
 /// be generation 1 and chunk 1 would be encrypted twice under one nonce.
