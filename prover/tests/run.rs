@@ -3,12 +3,15 @@
 
 use ark_bn254::Fr;
 use rand::{rngs::StdRng, SeedableRng};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use zkbackup_core::chunk::ChunkShape;
 use zkbackup_core::EscrowKey;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::records::{RecordFormat, Records};
-use zkbackup_prover::{checkpoint_dir, lock_path, OutputLock, ProveJob, ProvingKeys, RunError};
+use zkbackup_prover::{
+    checkpoint_dir, lock_path, ChunkProver, OutputLock, ProveJob, ProvingKeys, RunError,
+};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
 #[test]
@@ -70,87 +73,89 @@ fn three_chunks_last_partial_prove_resume_and_verify() {
     assert!(verify_bundle(&bundle, &vk, shape, &expected, Some(&summary)).is_err());
 }
 
+/// Three records of arity 1 in chunks of 2 (a full chunk and a partial one): the prover,
+/// records, key and backup, and the bundle path `b.json` in a temporary directory.
+struct Small {
+    prover: ChunkProver,
+    records: Records,
+    key: EscrowKey,
+    backup: Backup,
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Small {
+    fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let shape = ChunkShape::new(1, 2).unwrap();
+        let prover = ProvingKeys::generate(shape, &mut rng)
+            .unwrap()
+            .prover()
+            .unwrap();
+        let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
+        let key = EscrowKey::generate_with(&mut rng);
+        let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("b.json");
+        Self {
+            prover,
+            records,
+            key,
+            backup,
+            _dir: dir,
+            out,
+        }
+    }
+
+    /// A one-worker job on `b.json` of this backup, with these records and key.
+    fn job<'a>(&'a self, records: &'a Records, key: &'a EscrowKey) -> ProveJob<'a> {
+        ProveJob {
+            backup: &self.backup,
+            records,
+            key,
+            prover: &self.prover,
+            out: &self.out,
+            jobs: 1,
+            stop: None,
+            reuse: None,
+        }
+    }
+}
+
 #[test]
 fn a_wrong_key_or_foreign_records_are_refused_before_proving() {
-    let mut rng = StdRng::seed_from_u64(5);
-    let shape = ChunkShape::new(1, 2).unwrap();
-    let prover = ProvingKeys::generate(shape, &mut rng)
-        .unwrap()
-        .prover()
-        .unwrap();
-    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
-    let key = EscrowKey::generate_with(&mut rng);
-    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("b.json");
-
-    let other_key = EscrowKey::generate_with(&mut rng);
-    let job = ProveJob {
-        backup: &backup,
-        records: &records,
-        key: &other_key,
-        prover: &prover,
-        out: &out,
-        jobs: 1,
-        stop: None,
-        reuse: None,
-    };
+    let f = Small::new(5);
+    let other_key = EscrowKey::generate_with(&mut StdRng::seed_from_u64(55));
+    let job = f.job(&f.records, &other_key);
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("key")));
 
     let other = Records::new(1, (5..8u64).map(Fr::from).collect()).unwrap();
-    let job = ProveJob {
-        backup: &backup,
-        records: &other,
-        key: &key,
-        prover: &prover,
-        out: &out,
-        jobs: 1,
-        stop: None,
-        reuse: None,
-    };
+    let job = f.job(&other, &f.key);
     assert!(matches!(job.run(&|_, _| {}), Err(RunError::Mismatch(m)) if m.contains("root")));
-    assert!(!out.exists());
+    assert!(!f.out.exists());
 }
 
 #[test]
 fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
-    let mut rng = StdRng::seed_from_u64(6);
-    let shape = ChunkShape::new(1, 2).unwrap();
-    let prover = ProvingKeys::generate(shape, &mut rng)
-        .unwrap()
-        .prover()
-        .unwrap();
-    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
-    let key = EscrowKey::generate_with(&mut rng);
-    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("b.json");
-    let job = ProveJob {
-        backup: &backup,
-        records: &records,
-        key: &key,
-        prover: &prover,
-        out: &out,
-        jobs: 1,
-        stop: None,
-        reuse: None,
-    };
+    let f = Small::new(6);
+    let out = &f.out;
+    let job = f.job(&f.records, &f.key);
 
-    let held = OutputLock::acquire(&out).unwrap();
-    assert_eq!(held.path(), lock_path(&out));
+    let held = OutputLock::acquire(out).unwrap();
+    assert_eq!(held.path(), lock_path(out));
     match job.run(&|_, _| {}) {
-        Err(RunError::Locked { lock }) => assert_eq!(lock, lock_path(&out)),
+        Err(RunError::Locked { lock }) => assert_eq!(lock, lock_path(out)),
         other => panic!("expected Locked, got {other:?}"),
     }
-    assert!(!checkpoint_dir(&out).exists(), "no work done");
+    assert!(!checkpoint_dir(out).exists(), "no work done");
     // The lock's holder runs under it.
     job.run_locked(&held, &|_, _| {}).unwrap();
     drop(held);
-    assert!(!lock_path(&out).exists());
+    assert!(!lock_path(out).exists());
 
-    let before = std::fs::read(&out).unwrap();
-    assert!(matches!(job.run(&|_, _| {}), Err(RunError::Exists { path }) if path == out));
-    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let before = std::fs::read(out).unwrap();
+    assert!(matches!(job.run(&|_, _| {}), Err(RunError::Exists { path }) if path == *out));
+    assert_eq!(std::fs::read(out).unwrap(), before);
 }
 
 /// A run killed while creating its checkpoint directory leaves at most the staging
@@ -158,35 +163,16 @@ fn a_locked_output_is_refused_and_an_existing_bundle_is_never_overwritten() {
 /// resume from); the next run clears it and proves.
 #[test]
 fn a_checkpoint_directory_left_half_made_by_a_killed_run_does_not_block_the_next() {
-    let mut rng = StdRng::seed_from_u64(7);
-    let shape = ChunkShape::new(1, 2).unwrap();
-    let prover = ProvingKeys::generate(shape, &mut rng)
-        .unwrap()
-        .prover()
-        .unwrap();
-    let records = Records::new(1, (0..3u64).map(Fr::from).collect()).unwrap();
-    let key = EscrowKey::generate_with(&mut rng);
-    let backup = Backup::create(&records, RecordFormat::Csv, &key, 2).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("b.json");
-    let staging = dir.path().join(".b.json.chunks.new");
+    let f = Small::new(7);
+    let staging = f.out.with_file_name(".b.json.chunks.new");
     std::fs::create_dir(&staging).unwrap();
     std::fs::write(staging.join("run.json"), "{\"circ").unwrap();
-    let job = ProveJob {
-        backup: &backup,
-        records: &records,
-        key: &key,
-        prover: &prover,
-        out: &out,
-        jobs: 1,
-        stop: None,
-        reuse: None,
-    };
+    let job = f.job(&f.records, &f.key);
     let (bundle, report) = job.run(&|_, _| {}).unwrap();
     assert_eq!((report.proven, bundle.chunks.len()), (2, 2));
     assert!(!staging.exists());
     assert!(
-        !checkpoint_dir(&out).exists(),
+        !checkpoint_dir(&f.out).exists(),
         "checkpoints removed after the bundle"
     );
 }

@@ -50,13 +50,13 @@ pub(super) fn encrypt_chunk(plaintext: &[Fr], key: &EscrowKey, nonce: Nonce) -> 
     }
 }
 
-/// The header of a backup of `chunks` with these chunk roots. Each chunk's commitment must be
-/// that of its ciphertext (computed here, or copied from a checked parent).
-pub(super) fn assemble(header: Header, per_chunk: Vec<(Chunk, Fr)>) -> Backup {
-    let (chunks, chunk_roots): (Vec<Chunk>, Vec<Fr>) = per_chunk.into_iter().unzip();
+/// The header of a backup of `chunks`, whose records have these chunk roots. Each chunk's
+/// commitment must be that of its ciphertext (computed here, or copied from a checked
+/// parent).
+pub(super) fn assemble(header: Header, chunks: Vec<Chunk>, chunk_roots: &[Fr]) -> Backup {
     let commitments: Vec<Fr> = chunks.iter().map(|c| c.commitment).collect();
     let header = Header {
-        root: lean_imt::root_of_chunk_roots(&chunk_roots).expect("at least one chunk"),
+        root: lean_imt::root_of_chunk_roots(chunk_roots).expect("at least one chunk"),
         commitment: backup_commitment(&commitments),
         ..header
     };
@@ -98,10 +98,6 @@ impl Backup {
             .enumerate()
             .map(|(j, plaintext)| encrypt_chunk(plaintext, key, Nonce::new(lineage, 0, j as u32)))
             .collect();
-        let per_chunk = chunks
-            .into_iter()
-            .zip(records.chunk_roots(chunk_size))
-            .collect();
         let header = Header {
             version: VERSION,
             format,
@@ -114,6 +110,6 @@ impl Backup {
             key_commitment: key.commitment(),
             commitment: Fr::from(0u64),
         };
-        Ok(assemble(header, per_chunk))
+        Ok(assemble(header, chunks, &records.chunk_roots(chunk_size)))
     }
 }

@@ -162,17 +162,17 @@ impl Backup {
         let lineage = h.lineage;
         let roots = records.chunk_roots(chunk_size);
         let forced = refresh_last.then(|| roots.len() - 1);
-        let per_chunk: Vec<((Chunk, Fr), bool)> = records
+        let per_chunk: Vec<(Chunk, bool)> = records
             .fields()
             .par_chunks(chunk_size * arity)
             .enumerate()
             .map(|(j, plaintext)| match parent_plaintexts.get(j) {
                 Some(old) if old.as_slice() == plaintext && forced != Some(j) => {
-                    ((parent.chunks()[j].clone(), roots[j]), false)
+                    (parent.chunks()[j].clone(), false)
                 }
                 _ => {
                     let nonce = Nonce::new(lineage, generation, j as u32);
-                    ((encrypt_chunk(plaintext, key, nonce), roots[j]), true)
+                    (encrypt_chunk(plaintext, key, nonce), true)
                 }
             })
             .collect();
@@ -202,7 +202,8 @@ impl Backup {
             key_commitment: found,
             commitment: Fr::from(0u64),
         };
-        let child = assemble(header, per_chunk.into_iter().map(|(c, _)| c).collect());
+        let chunks = per_chunk.into_iter().map(|(c, _)| c).collect();
+        let child = assemble(header, chunks, &roots);
         Ok((child, changes))
     }
 }
