@@ -5,6 +5,7 @@
 
 use crate::groth16::VerifyingKey;
 use ark_bn254::Bn254;
+use ark_ec::AffineRepr;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use std::path::{Path, PathBuf};
 #[cfg(feature = "files")]
@@ -56,6 +57,24 @@ pub enum KeyError {
         needed: u128,
         /// The file's length.
         actual: usize,
+    },
+    /// The bytes read as a key but are not that key's one encoding: arkworks reads a point
+    /// flagged as infinity whatever its coordinate bytes hold, so without this check one key
+    /// would have many files (and many circuit ids).
+    #[error("{} is not in canonical form (a point at infinity with coordinate bytes set)", path.display())]
+    NonCanonical {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// `alpha_g1`, `beta_g2`, `gamma_g2` or `delta_g2` is the point at infinity. No setup makes
+    /// such a key, and with `gamma` or `delta` at infinity a proof for any public inputs
+    /// verifies.
+    #[error("{}: {point} is the point at infinity", path.display())]
+    Degenerate {
+        /// The key file.
+        path: PathBuf,
+        /// Which point.
+        point: &'static str,
     },
     /// Bytes after a complete key.
     #[error("{} has {extra} bytes after the verifying key", path.display())]
@@ -112,6 +131,23 @@ pub fn verifying_key_from_bytes(
         return Err(KeyError::TrailingBytes {
             path: path.to_path_buf(),
             extra: reader.len(),
+        });
+    }
+    if verifying_key_to_bytes(&vk) != bytes {
+        return Err(KeyError::NonCanonical {
+            path: path.to_path_buf(),
+        });
+    }
+    let fixed = [
+        ("alpha_g1", vk.alpha_g1.is_zero()),
+        ("beta_g2", vk.beta_g2.is_zero()),
+        ("gamma_g2", vk.gamma_g2.is_zero()),
+        ("delta_g2", vk.delta_g2.is_zero()),
+    ];
+    if let Some(&(point, _)) = fixed.iter().find(|(_, zero)| *zero) {
+        return Err(KeyError::Degenerate {
+            path: path.to_path_buf(),
+            point,
         });
     }
     Ok(vk)

@@ -782,6 +782,28 @@ fn verifying_key_files() {
     let mut flipped = bytes.clone();
     flipped[3] ^= 0x40;
     assert!(verifying_key_from_bytes(&flipped, &path).is_err());
+    // An IC point rewritten as infinity (flag 0x40 in its last byte) while its coordinate
+    // bytes stay set: arkworks reads it as infinity; it is not the key's encoding. Found by
+    // `parsers::vk_mutations_are_refused_or_canonical` on the old code, which accepted it.
+    let ic0 = 32 + 3 * 64 + 8;
+    let mut infinity_with_bytes = bytes.clone();
+    infinity_with_bytes[ic0 + 31] = 0x40;
+    assert!(matches!(
+        verifying_key_from_bytes(&infinity_with_bytes, &path),
+        Err(KeyError::NonCanonical { .. })
+    ));
+    // delta at infinity (canonical: all bytes zero but the flag): every proof would verify.
+    let mut degenerate = f.vk.clone();
+    degenerate.delta_g2 = Default::default();
+    let err = verifying_key_from_bytes(&verifying_key_to_bytes(&degenerate), &path).unwrap_err();
+    assert!(matches!(
+        err,
+        KeyError::Degenerate {
+            point: "delta_g2",
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("vk.bin"));
     let err = read_verifying_key(&dir.path().join("none")).unwrap_err();
     assert!(matches!(err, KeyError::Read { .. }));
     assert!(err.to_string().contains("none"));
