@@ -3,7 +3,7 @@
 //!
 //! The table is pinned in `circuits/constraint_counts.csv`; `tests/constraint_counts.rs`
 //! fails on any difference. Regenerate on purpose with
-//! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test constraint_counts`.
+//! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test integration constraint_counts`.
 
 use crate::chunk::ChunkCircuit;
 use crate::lean_imt::LeanImtVar;

@@ -14,7 +14,7 @@
 //! of arithmetic, and its zkey reader panics on hostile input.
 //! Correctness is checked where it matters: proofs we make under a snarkjs zkey verify with
 //! `snarkjs groth16 verify`, and snarkjs proves under keys our setup makes with this reduction
-//! (`cli/tests/ceremony_cli.rs`, `tests/tests/snarkjs.rs`).
+//! (`cli/tests/ceremony_cli.rs`, `tests/tests/integration/snarkjs.rs`).
 
 use ark_ff::PrimeField;
 use ark_groth16::r1cs_to_qap::{evaluate_constraint, LibsnarkReduction, R1CSToQAP};

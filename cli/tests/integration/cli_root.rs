@@ -4,7 +4,7 @@
 //!
 //! Needs `npm ci` in `tests/js`; fails (does not skip) without it.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -291,7 +291,7 @@ fn runs() -> usize {
 /// Re-proving 64 records (arity 4) in chunks of 8 where one chunk changed (its proof removed
 /// from the old bundle), and where none did, against proving them from scratch; the three
 /// alternated, medians.
-/// `cargo test -p zkbackup-prover --test reuse -- --ignored --nocapture timing_delta`
+/// `cargo test -p zkbackup-prover --test integration reuse::timing_delta -- --ignored --nocapture`
 #[test]
 #[ignore = "timing; run by hand"]
 fn timing_delta_vs_scratch() {
@@ -335,7 +335,7 @@ fn timing_delta_vs_scratch() {
 
 /// What reusing costs per chunk and per record: 1,024 records (arity 4) in chunks of 32,
 /// every proof reused.
-/// `cargo test -p zkbackup-prover --test reuse -- --ignored --nocapture timing_reuse`
+/// `cargo test -p zkbackup-prover --test integration reuse::timing_reuse -- --ignored --nocapture`
 #[test]
 #[ignore = "timing; run by hand"]
 fn timing_reuse_overhead() {

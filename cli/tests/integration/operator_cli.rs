@@ -2,7 +2,7 @@
 //! memory estimates, flags that want a file or a directory, `--json`, progress lines when
 //! stderr is not a terminal, the output lock and a clean stop on Ctrl-C.
 
-mod common;
+use crate::common;
 
 use common::{backup_cmd, fails, ok, prove_cmd, s, setup_cmd, text, zkbackup, Cmd};
 use std::path::{Path, PathBuf};

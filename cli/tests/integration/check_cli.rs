@@ -2,7 +2,7 @@
 //! issue 9 item 10: a closed stdout is not an error, a missing output directory is exit 2
 //! naming it, and every error says its cause once.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! The gate flow over JSON-RPC against a local node from npm (anvil of @foundry-rs/anvil,
 //! pinned in contracts/package.json), started on 127.0.0.1 and stopped by the test.
 
-mod common;
+use crate::common;
 
 use alloy_primitives::U256;
 use common::*;

@@ -8,7 +8,7 @@
 //! - no `--backup`, snarkjs's `verification_key.json`, `--json`, usage errors naming the
 //!   missing flag, and the values read over JSON-RPC (`--rpc --gate`).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //!
 //! One `demo --dir` run supplies the keys directory and a real bundle for every test here.
 
-mod common;
+use crate::common;
 
 use common::*;
 

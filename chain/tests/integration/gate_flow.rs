@@ -1,7 +1,7 @@
 //! The gate flow on the embedded EVM: honest attestations pass and make the vault withdrawable;
 //! every tamper is refused on chain with a clear reason.
 
-mod common;
+use crate::common;
 
 use alloy_primitives::U256;
 use ark_bn254::Fr;

@@ -5,7 +5,7 @@
 //! a panic; what does read is re-encoded to the same bytes (one encoding per value). A
 //! verifying key whose point count exceeds the file is refused before the points are read.
 
-mod common;
+use crate::common;
 
 use ark_bn254::Bn254;
 use proptest::prelude::*;

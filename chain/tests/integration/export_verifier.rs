@@ -1,7 +1,7 @@
 //! `zkbackup export-verifier`: the rendered standalone verifier compiles with the pinned solc,
 //! deploys without arguments and verifies real proofs (needs `npm ci` in contracts/).
 
-mod common;
+use crate::common;
 
 use alloy_primitives::U256;
 use common::*;

@@ -2,7 +2,7 @@
 //! (compressed and uncompressed), hence the same circuit id and `vk.bin`, the same verdicts,
 //! and conversions that round-trip.
 
-mod common;
+use crate::common;
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::Field;

@@ -1,7 +1,7 @@
 //! End to end through the binary: keygen, backup, setup, prove, verify, export to snarkjs
 //! and `snarkjs groth16 verify`; then tampers, each refused with its reason.
 
-mod common;
+use crate::common;
 
 use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! per chunk, one lineage, no gaps, full middle chunks, retired lineages), and the gate's stored
 //! trees equal the LeanIMT of the chunks after any appends and updates.
 
-mod common;
+use crate::common;
 
 use alloy_primitives::U256;
 use ark_bn254::Fr;
@@ -279,7 +279,7 @@ fn counts_must_sum_to_size_and_replaced_lineages_retire() {
 /// The gate stores every node of its two trees (`StoredLeanIMT`): after appends in batches of
 /// any size and updates of any chunks, with repeated leaves, its roots are the LeanIMT roots of
 /// the chunks (`read_lineage` compares them with `LeanImt`, itself checked against
-/// @zk-kit/lean-imt in tests/tests/cross_js.rs) and `chunkAt` returns each chunk.
+/// @zk-kit/lean-imt in tests/tests/integration/cross_js.rs) and `chunkAt` returns each chunk.
 #[test]
 fn stored_trees_equal_the_lean_imt_after_any_appends_and_updates() {
     let config = GateConfig {

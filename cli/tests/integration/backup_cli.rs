@@ -4,7 +4,7 @@
 //!
 //! The @zk-kit test needs `npm ci` in `tests/js`; it fails (does not skip) without it.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! touched chunks; an agent killed in the middle of a cycle resumes without redoing its
 //! backup.
 
-mod common;
+use crate::common;
 
 use common::*;
 

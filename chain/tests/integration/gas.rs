@@ -1,8 +1,8 @@
 //! Gas, measured and pinned (execution gas: total spent minus the intrinsic 21,000 + calldata).
-//! `cargo test -p zkbackup-chain --test gas -- --nocapture` prints the table of
+//! `cargo test -p zkbackup-chain --test integration gas:: -- --nocapture` prints the table of
 //! contracts/README.md.
 
-mod common;
+use crate::common;
 
 use alloy_primitives::U256;
 use ark_bn254::Fr;

@@ -1,7 +1,7 @@
 //! Against a local node (anvil from npm): `verify --rpc --state [--block]` and `attest`;
 //! the vault pays out after the attestation and refuses once the root moves on.
 
-mod common;
+use crate::common;
 
 use common::*;
 

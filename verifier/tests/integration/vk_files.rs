@@ -2,7 +2,7 @@
 //! (round trip with our export, and each way a file can be bad), `vk.bin`, and a key
 //! directory whose `keys.json` gives the key's shape.
 
-mod common;
+use crate::common;
 
 use ark_bn254::{Fq, Fq2, G2Affine};
 use ark_ec::AffineRepr;
@@ -268,12 +268,19 @@ fn files_and_directories_load_in_any_form() {
         load_verifying_key(&bin),
         Err(VkFileError::MetaShape { .. })
     ));
+    // Version 2 (the reduction and the setup recorded) reads alike; 3 is refused.
+    let mut v2 = meta.clone();
+    v2["version"] = json!(2);
+    v2["reduction"] = json!("circom");
+    v2["setup"] = json!({"kind": "single-party"});
+    std::fs::write(dir.path().join(KEYS_META_FILE), v2.to_string()).unwrap();
+    assert!(load_verifying_key(&bin).unwrap().shape.is_some());
     let mut bad = meta.clone();
-    bad["version"] = json!(2);
+    bad["version"] = json!(3);
     std::fs::write(dir.path().join(KEYS_META_FILE), bad.to_string()).unwrap();
     assert!(matches!(
         load_verifying_key(&bin),
-        Err(VkFileError::MetaVersion { found: 2, .. })
+        Err(VkFileError::MetaVersion { found: 3, .. })
     ));
     std::fs::write(dir.path().join(KEYS_META_FILE), "{}").unwrap();
     assert!(matches!(

@@ -2,7 +2,7 @@
 //! operator could produce: every honest case has its negative twins, each failing with the
 //! specific error that names the chunk and the check.
 
-mod common;
+use crate::common;
 
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};

@@ -9,7 +9,7 @@
 //!
 //! Each refusal here was accepted by the gate before issue 9 (see the comments).
 
-mod common;
+use crate::common;
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{sol, SolCall, SolConstructor};

@@ -3,9 +3,9 @@
 //! shape, and what holds (and what does not) without the backup file.
 //!
 //! Real-circuit versions of the first two (the arity-2 forgery, a rogue key) run through the
-//! CLI in `cli/tests/verify_cli.rs`.
+//! CLI in `cli/tests/integration/verify_cli.rs`.
 
-mod common;
+use crate::common;
 
 use ark_bn254::Fr;
 use ark_ff::{Field, UniformRand};

@@ -1,0 +1,6 @@
+//! The crate's integration tests, one module per file, built as one test binary (one link
+//! and one copy of the generic arkworks code instead of one per file: CI time).
+
+mod chunk;
+mod constraint_counts;
+mod gadgets;

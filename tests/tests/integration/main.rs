@@ -1,0 +1,7 @@
+//! The crate's integration tests, one module per file, built as one test binary (one link
+//! and one copy of the generic arkworks code instead of one per file: CI time).
+
+mod cipher_js;
+mod cross_js;
+mod restore_js;
+mod snarkjs;
