@@ -2,8 +2,8 @@
 //! fixtures every crate's tests share: the driver of the Node oracle in `tests/js/` (npm
 //! reference implementations: poseidon-lite, circomlibjs, @zk-kit/lean-imt, ...), a local
 //! Ethereum node, the toy Groth16 circuit ([`toy`]), byte-string edits for hostile-file
-//! property tests ([`mutation`]) and a memory-limited child process
-//! ([`memory_limit`]).
+//! property tests ([`mutation`]), a memory-limited child process ([`memory_limit`]) and the
+//! snarkjs CLI with the steps of a small ceremony ([`snarkjs`]).
 //!
 //! The oracle's dependencies must be installed (`npm ci` in `tests/js`, which CI does); the
 //! helpers panic with that instruction rather than skip, so a missing install never passes
@@ -11,6 +11,7 @@
 
 pub mod memory_limit;
 pub mod mutation;
+pub mod snarkjs;
 pub mod toy;
 
 use serde_json::Value;
