@@ -1,8 +1,12 @@
 //! `zkbackup bench`: our prover against stock `ark_groth16::Groth16::prove` on the identical
 //! chunk circuit, keys and witness, measured alternately in one run; plus verification.
+//! With `--snarkjs`, also against `snarkjs groth16 prove` on the identical circuit, key and
+//! witness: a key made for the circom QAP reduction, written as a `.zkey`, and the chunk's
+//! witness as a `.wtns`.
 
 use crate::error::{bad_input, InputResultExt};
 use crate::progress;
+use crate::snarkjs::Snarkjs;
 use anyhow::Context;
 use ark_ff::UniformRand;
 use clap::Args;
@@ -37,6 +41,31 @@ pub struct BenchArgs {
     /// Directory for bench.json and bench.svg.
     #[arg(long, value_name = "DIR", default_value = "bench-out")]
     out: PathBuf,
+    /// Also time `snarkjs groth16 prove` (this command: a snarkjs executable, or its
+    /// `build/cli.cjs` run with node) on the same circuit, key and witness, alternating with
+    /// ours. Without it, `$ZKBACKUP_SNARKJS` if set; else snarkjs is not measured.
+    #[arg(long, value_name = "CMD")]
+    snarkjs: Option<PathBuf>,
+}
+
+/// Ours against snarkjs under one key made for the circom reduction.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnarkjsRow {
+    /// Median prove time, ours under the circom-reduction key, ms.
+    pub ours_ms: f64,
+    /// Median wall time of `snarkjs groth16 prove` (a node process: start, read the zkey and
+    /// witness, prove, write the proof), ms.
+    pub snarkjs_ms: f64,
+    /// snarkjs / ours.
+    pub ratio: f64,
+    /// Bytes of the proving key as `proving_key.bin` holds it (arkworks, uncompressed).
+    pub proving_key_bytes: u64,
+    /// Bytes of the same key as a `.zkey`.
+    pub zkey_bytes: u64,
+    /// All prove times, ours, ms.
+    pub ours_runs_ms: Vec<f64>,
+    /// All snarkjs times, ms.
+    pub snarkjs_runs_ms: Vec<f64>,
 }
 
 /// One row of the table.
@@ -68,6 +97,108 @@ pub struct Row {
     pub ours_runs_ms: Vec<f64>,
     /// All prove times, stock, ms.
     pub stock_runs_ms: Vec<f64>,
+    /// Ours against snarkjs, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snarkjs: Option<SnarkjsRow>,
+}
+
+/// What the snarkjs comparison of one chunk size needs: a prover under a key made for the
+/// circom reduction, that key as a `.zkey`, the witness as a `.wtns`, the verifying key as
+/// snarkjs JSON, all in `dir`.
+struct SnarkjsSide {
+    prover: zkbackup_prover::ChunkProver,
+    dir: tempfile::TempDir,
+    proving_key_bytes: u64,
+    zkey_bytes: u64,
+}
+
+impl SnarkjsSide {
+    fn new(shape: ChunkShape, witness: &ChunkWitness) -> anyhow::Result<Self> {
+        use ark_serialize::CanonicalSerialize;
+        use std::io::{BufWriter, Write};
+        let keys = ProvingKeys::generate_for(shape, zkbackup_prover::Reduction::Circom, &mut OsRng)
+            .context("setup for the circom reduction")?;
+        let proving_key_bytes = keys.pk.uncompressed_size() as u64;
+        let vk = keys.vk().clone();
+        let pk = keys.pk.clone();
+        let prover = keys.prover()?;
+        let dir = tempfile::tempdir().context("creating a temporary directory")?;
+        let m = prover.matrices();
+        let r1cs = zkbackup_ceremony::r1cs::R1csRef {
+            a: &m.matrices[0],
+            b: &m.matrices[1],
+            c: &m.matrices[2],
+            num_instance: m.num_instance_variables,
+            num_witness: m.num_witness_variables,
+            num_private_inputs: m.num_private_inputs,
+        };
+        let domain =
+            zkbackup_ceremony::zkey::domain_size(r1cs.num_constraints(), r1cs.num_public());
+        let zkey = dir.path().join("chunk.zkey");
+        let mut w = BufWriter::new(std::fs::File::create(&zkey)?);
+        zkbackup_ceremony::zkey::write_zkey(&mut w, &pk, &r1cs, domain)
+            .and_then(|()| w.flush())
+            .with_context(|| format!("writing {}", zkey.display()))?;
+        let full = prover.assignment(witness.clone())?;
+        let wtns = dir.path().join("chunk.wtns");
+        let mut w = BufWriter::new(std::fs::File::create(&wtns)?);
+        zkbackup_ceremony::wtns::write_wtns(&mut w, &full)
+            .and_then(|()| w.flush())
+            .with_context(|| format!("writing {}", wtns.display()))?;
+        zkbackup_verifier::snarkjs::write_verification_key(dir.path(), &(&vk).into())
+            .context("writing verification_key.json")?;
+        let zkey_bytes = std::fs::metadata(&zkey)?.len();
+        Ok(Self {
+            prover,
+            dir,
+            proving_key_bytes,
+            zkey_bytes,
+        })
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// One `snarkjs groth16 prove`, timed.
+    fn prove(&self, snarkjs: &Snarkjs) -> anyhow::Result<f64> {
+        let t = Instant::now();
+        snarkjs.run_verb(
+            "groth16 prove",
+            &[
+                "groth16".into(),
+                "prove".into(),
+                self.file("chunk.zkey").into_os_string(),
+                self.file("chunk.wtns").into_os_string(),
+                self.file("proof.json").into_os_string(),
+                self.file("public.json").into_os_string(),
+            ] as &[std::ffi::OsString],
+        )?;
+        Ok(ms(t))
+    }
+
+    /// snarkjs' last proof verifies with `snarkjs groth16 verify`, and its public inputs
+    /// are ours.
+    fn check(&self, snarkjs: &Snarkjs, inputs: &[Fr]) -> anyhow::Result<()> {
+        let out = snarkjs.run_verb(
+            "groth16 verify",
+            &[
+                "groth16".into(),
+                "verify".into(),
+                self.file("verification_key.json").into_os_string(),
+                self.file("public.json").into_os_string(),
+                self.file("proof.json").into_os_string(),
+            ] as &[std::ffi::OsString],
+        )?;
+        anyhow::ensure!(out.contains("OK"), "snarkjs' proof does not verify: {out}");
+        let public = std::fs::read_to_string(self.file("public.json"))?;
+        let public: serde_json::Value = serde_json::from_str(&public)?;
+        anyhow::ensure!(
+            public == zkbackup_verifier::snarkjs::public_json(inputs),
+            "snarkjs' public inputs {public} are not the chunk's"
+        );
+        Ok(())
+    }
 }
 
 fn median(xs: &[f64]) -> f64 {
@@ -105,6 +236,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             "--runs, --batch and --sizes must be non-empty / at least 1",
         ));
     }
+    let snarkjs = match (&args.snarkjs, std::env::var_os("ZKBACKUP_SNARKJS")) {
+        (Some(cmd), _) => Some(Snarkjs::locate(Some(cmd))),
+        (None, Some(_)) => Some(Snarkjs::locate(None)),
+        (None, None) => None,
+    };
     let mut sizes = args.sizes.clone();
     sizes.sort_unstable();
     let mut rows = Vec::new();
@@ -119,10 +255,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let prover = keys.prover()?;
         let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
         let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1)?;
+        let side = match &snarkjs {
+            Some(_) => Some(SnarkjsSide::new(shape, &witness)?),
+            None => None,
+        };
         bar.finish_and_clear();
 
-        let bar = progress::bar(2 * args.runs as u64, &format!("prove {chunk_size}"));
+        let provers = if side.is_some() { 4 } else { 2 };
+        let bar = progress::bar(provers * args.runs as u64, &format!("prove {chunk_size}"));
         let (mut ours, mut stock) = (Vec::new(), Vec::new());
+        let (mut ours_circom, mut snarkjs_runs) = (Vec::new(), Vec::new());
         let mut last = None;
         for _ in 0..args.runs {
             // Alternate so that drift (thermal, other load) hits both alike.
@@ -134,6 +276,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             prover.prove_stock(witness.clone(), &mut OsRng)?;
             stock.push(ms(t));
             bar.inc(1);
+            if let (Some(side), Some(snarkjs)) = (&side, &snarkjs) {
+                let t = Instant::now();
+                side.prover.prove(witness.clone(), &mut OsRng)?;
+                ours_circom.push(ms(t));
+                bar.inc(1);
+                snarkjs_runs.push(side.prove(snarkjs)?);
+                bar.inc(1);
+            }
             last = Some((public, proof));
         }
         bar.finish_and_clear();
@@ -162,6 +312,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             batch.push(ms(t) / args.batch as f64);
         }
         let (o, s) = (median(&ours), median(&stock));
+        let snarkjs_row = match (&side, &snarkjs) {
+            (Some(side), Some(snarkjs)) => {
+                side.check(snarkjs, &inputs)?;
+                let (ours_ms, snarkjs_ms) = (median(&ours_circom), median(&snarkjs_runs));
+                Some(SnarkjsRow {
+                    ours_ms,
+                    snarkjs_ms,
+                    ratio: snarkjs_ms / ours_ms,
+                    proving_key_bytes: side.proving_key_bytes,
+                    zkey_bytes: side.zkey_bytes,
+                    ours_runs_ms: ours_circom,
+                    snarkjs_runs_ms: snarkjs_runs,
+                })
+            }
+            _ => None,
+        };
         rows.push(Row {
             chunk_size,
             arity: args.arity,
@@ -176,10 +342,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             batch_verify_ms_per_proof: median(&batch),
             ours_runs_ms: ours,
             stock_runs_ms: stock,
+            snarkjs: snarkjs_row,
         });
         eprintln!("{}", line(rows.last().expect("pushed")));
     }
     println!("{}", table(&rows));
+    if rows.iter().any(|r| r.snarkjs.is_some()) {
+        println!("{}", snarkjs_table(&rows));
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
@@ -224,6 +394,29 @@ pub fn table(rows: &[Row]) -> String {
     for r in rows {
         s.push_str(&line(r));
         s.push('\n');
+    }
+    s
+}
+
+/// Ours against snarkjs, as Markdown.
+pub fn snarkjs_table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| chunk  | ours ms (circom key, median) | snarkjs ms (median) | snarkjs/ours | proving_key.bin MiB | .zkey MiB |\n\
+         |-------:|----------:|----------:|------:|-------:|-------:|\n",
+    );
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    for r in rows {
+        if let Some(j) = &r.snarkjs {
+            s.push_str(&format!(
+                "| {:>6} | {:>9.1} | {:>9.1} | {:>5.2}x | {:>6.1} | {:>6.1} |\n",
+                r.chunk_size,
+                j.ours_ms,
+                j.snarkjs_ms,
+                j.ratio,
+                mib(j.proving_key_bytes),
+                mib(j.zkey_bytes)
+            ));
+        }
     }
     s
 }
