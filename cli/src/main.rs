@@ -24,6 +24,7 @@ mod cmd;
 mod error;
 mod keyfile;
 mod progress;
+mod snarkjs;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -4,13 +4,15 @@
 //!
 //! A proving keys directory holds:
 //! - `keys.json` — version, arity, chunk size, constraints, circuit id, SHA-256 of the
-//!   proving key file;
+//!   proving key file, the QAP reduction the key was made for, and which setup made it
+//!   (single party, or a ceremony: the zkey's hash and its contributions);
 //! - `proving_key.bin` — the proving key, arkworks uncompressed serialization;
 //! - `vk.bin` — the verifying key, arkworks compressed serialization (what `verify` reads).
 //!
 //! The circuit id is the SHA-256 of `vk.bin`'s bytes: a bundle names the key it needs.
 
 use crate::prove::ChunkProver;
+use crate::reduction::{CircomReduction, Reduction};
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::SynthesisError;
@@ -24,8 +26,9 @@ use std::path::{Path, PathBuf};
 use zkbackup_circuits::chunk::ChunkCircuit;
 use zkbackup_core::chunk::{ChunkError, ChunkShape};
 
-/// The key directory format version.
-pub const KEYS_VERSION: u32 = 1;
+/// The key directory format version. Version 1 (no `reduction`, no `setup`: single-party
+/// keys for the libsnark reduction) is still read.
+pub const KEYS_VERSION: u32 = 2;
 /// Metadata file of a key directory.
 pub const META_FILE: &str = "keys.json";
 /// Proving key file of a key directory.
@@ -79,6 +82,9 @@ pub enum ProvingKeysError {
     /// The output directory already holds keys.
     #[error("{}: already holds keys; refusing to overwrite (choose another directory)", .0.display())]
     Exists(PathBuf),
+    /// A proving key made elsewhere is not one of this circuit.
+    #[error("the proving key is not one of the chunk circuit: {0}")]
+    Mismatch(String),
     /// The Groth16 setup or the constraint count failed.
     #[error("setup failed")]
     Setup(#[from] SynthesisError),
@@ -116,6 +122,57 @@ pub struct ProvingKeysMeta {
     pub circuit_id: String,
     /// SHA-256 of `proving_key.bin`, hex.
     pub proving_key_sha256: String,
+    /// The QAP reduction proofs under the key use (absent in version 1: libsnark).
+    #[serde(default)]
+    pub reduction: Reduction,
+    /// Which setup made the key (absent in version 1: single party).
+    #[serde(default)]
+    pub setup: Setup,
+}
+
+/// Which setup made a proving key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Setup {
+    /// `zkbackup setup`: whoever ran it can forge proofs.
+    #[default]
+    SingleParty,
+    /// Imported from a snarkjs `.zkey` (`zkbackup ceremony import`): sound unless every
+    /// contributor colluded (or kept their randomness and the beacon was predictable).
+    Ceremony(Ceremony),
+}
+
+/// What a keys directory records of the ceremony that made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ceremony {
+    /// SHA-256 of the imported `.zkey` file, hex.
+    pub zkey_sha256: String,
+    /// The zkey's circuit hash (snarkjs' `csHash`, BLAKE2b-512 of the phase-2 start), hex.
+    pub circuit_hash: String,
+    /// SHA-256 of the `.ptau` file the zkey was verified against, hex (absent if not hashed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ptau_sha256: Option<String>,
+    /// The phase-2 contributions, in order (a beacon is the last one).
+    pub contributions: Vec<Contribution>,
+}
+
+/// One phase-2 contribution of a ceremony, as `snarkjs zkey verify` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// `contribution` or `beacon`.
+    pub kind: String,
+    /// The name the contributor gave (`-n`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The contribution hash (hex, 64 bytes) a contributor checks against the one snarkjs
+    /// printed when they contributed.
+    pub hash: String,
+    /// For a beacon: the beacon value (hex) and the iteration exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon_hash: Option<String>,
+    /// For a beacon: `2^iterations_exp` hash iterations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations_exp: Option<u8>,
 }
 
 /// The Groth16 proving keys of one chunk shape (what `zkbackup setup` writes to a proving
@@ -135,16 +192,72 @@ impl ProvingKeys {
         shape: ChunkShape,
         rng: &mut R,
     ) -> Result<Self, ProvingKeysError> {
-        let (pk, vk) = Groth16::<Bn254>::setup(ChunkCircuit::setup(shape), rng)?;
-        let constraints = zkbackup_circuits::counts::chunk_constraints(shape)?;
+        Self::generate_for(shape, Reduction::Libsnark, rng)
+    }
+
+    /// [`ProvingKeys::generate`] for `reduction`: with [`Reduction::Circom`] the key is what a
+    /// snarkjs zkey of the circuit holds (the benchmark proves with snarkjs and with us
+    /// under one such key); still a single-party setup.
+    pub fn generate_for<R: RngCore + CryptoRng>(
+        shape: ChunkShape,
+        reduction: Reduction,
+        rng: &mut R,
+    ) -> Result<Self, ProvingKeysError> {
+        let circuit = ChunkCircuit::setup(shape);
+        let (pk, _) = match reduction {
+            Reduction::Libsnark => Groth16::<Bn254>::setup(circuit, rng)?,
+            Reduction::Circom => Groth16::<Bn254, CircomReduction>::setup(circuit, rng)?,
+        };
+        Self::new(shape, pk, reduction, Setup::SingleParty)
+    }
+
+    /// Keys for `shape` from a proving key made elsewhere (a ceremony's zkey), for
+    /// `reduction`. Checks the key's size against the circuit: its public inputs and the
+    /// lengths of its queries. Whether it is *the* key of this circuit (and not one of a
+    /// circuit with the same sizes) is the importer's to check: against the zkey's constraint
+    /// coefficients, and by proving and verifying.
+    pub fn new(
+        shape: ChunkShape,
+        pk: ProvingKey<Bn254>,
+        reduction: Reduction,
+        setup: Setup,
+    ) -> Result<Self, ProvingKeysError> {
+        let m = crate::prove::ChunkMatrices::derive(shape)?;
+        let variables = m.num_variables();
+        let domain = (m.num_constraints + m.num_instance_variables).next_power_of_two();
+        let h_len = match reduction {
+            Reduction::Libsnark => domain - 1,
+            Reduction::Circom => domain,
+        };
+        let sizes = [
+            (
+                "gamma_abc_g1",
+                pk.vk.gamma_abc_g1.len(),
+                m.num_instance_variables,
+            ),
+            ("a_query", pk.a_query.len(), variables),
+            ("b_g1_query", pk.b_g1_query.len(), variables),
+            ("b_g2_query", pk.b_g2_query.len(), variables),
+            ("l_query", pk.l_query.len(), m.num_witness_variables),
+            ("h_query", pk.h_query.len(), h_len),
+        ];
+        if let Some((name, got, want)) = sizes.iter().find(|(_, got, want)| got != want) {
+            return Err(ProvingKeysError::Mismatch(format!(
+                "its {name} has {got} points, the chunk circuit of arity {} and chunk size {} \
+                 needs {want}",
+                shape.arity, shape.chunk_size
+            )));
+        }
         Ok(Self {
             meta: ProvingKeysMeta {
                 version: KEYS_VERSION,
                 arity: shape.arity,
                 chunk_size: shape.chunk_size,
-                constraints,
-                circuit_id: circuit_id(&(&vk).into()),
+                constraints: m.num_constraints,
+                circuit_id: circuit_id(&(&pk.vk).into()),
                 proving_key_sha256: String::new(),
+                reduction,
+                setup,
             },
             pk,
         })
@@ -165,7 +278,7 @@ impl ProvingKeys {
 
     /// A prover for these keys.
     pub fn prover(self) -> Result<ChunkProver, crate::ProveError> {
-        ChunkProver::new(self.shape(), self.pk)
+        ChunkProver::with_reduction(self.shape(), self.pk, self.meta.reduction)
     }
 
     /// Writes the key directory `dir` (created if missing; refused if it holds keys).
@@ -201,7 +314,7 @@ impl ProvingKeys {
                 path: meta_path.clone(),
                 source,
             })?;
-        if meta.version != KEYS_VERSION {
+        if meta.version != KEYS_VERSION && meta.version != 1 {
             return Err(invalid(
                 &meta_path,
                 format!(

@@ -6,10 +6,12 @@
 pub mod estimate;
 pub mod keys;
 pub mod prove;
+pub mod reduction;
 pub mod run;
 
-pub use keys::{ProvingKeys, ProvingKeysError, ProvingKeysMeta};
-pub use prove::{ChunkProver, ProveError};
+pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKeysMeta, Setup};
+pub use prove::{ChunkMatrices, ChunkProver, ProveError};
+pub use reduction::{CircomReduction, Reduction};
 pub use run::{
     checkpoint_dir, lock_path, OutputLock, ProveJob, ReuseMismatch, RunError, RunReport,
 };

@@ -14,6 +14,7 @@
 //! and ark-groth16's internal vectors (QAP evaluations, MSM scalars) are out of reach, and
 //! [`ChunkProver::prove_stock`] wipes nothing beyond the witness.
 
+use crate::reduction::{CircomReduction, Reduction};
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
 use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
@@ -57,19 +58,30 @@ pub enum ProveError {
     Unsatisfied,
 }
 
-/// A prover for one chunk shape: the proving key and the circuit's constraint matrices.
-pub struct ChunkProver {
-    shape: ChunkShape,
-    pk: ProvingKey<Bn254>,
-    matrices: Vec<Matrix<Fr>>,
-    num_instance_variables: usize,
-    num_constraints: usize,
+/// The constraint system of one chunk shape as matrices: what the Groth16 generator sees,
+/// what the prover evaluates, and what `export-r1cs` writes.
+///
+/// Variable `i` of a row is index `i` of the full assignment `[1, public inputs…,
+/// witnesses…]`: the 5 public inputs (in [`ChunkCircuit`]'s order), then the key's two
+/// elements and the records' `arity · chunk_size` fields, then the gadgets' internal values.
+pub struct ChunkMatrices {
+    /// `A`, `B`, `C`, one row per constraint.
+    pub matrices: Vec<Matrix<Fr>>,
+    /// Instance variables, the constant one included.
+    pub num_instance_variables: usize,
+    /// Witness variables.
+    pub num_witness_variables: usize,
+    /// Constraints (rows).
+    pub num_constraints: usize,
+    /// Witness variables that are the circuit's private inputs (the key and the record
+    /// fields), the first ones after the instance.
+    pub num_private_inputs: usize,
 }
 
-impl ChunkProver {
-    /// Derives the constraint matrices of `shape`'s circuit, exactly as the Groth16
-    /// generator does (setup mode, constraint-count optimization, inlined).
-    pub fn new(shape: ChunkShape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+impl ChunkMatrices {
+    /// Derives `shape`'s matrices exactly as the Groth16 generator does (setup mode,
+    /// constraint-count optimization, inlined).
+    pub fn derive(shape: ChunkShape) -> Result<Self, SynthesisError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
@@ -80,12 +92,57 @@ impl ChunkProver {
             .remove(R1CS_PREDICATE_LABEL)
             .ok_or(SynthesisError::PredicateNotFound)?;
         Ok(Self {
-            shape,
-            pk,
             matrices,
             num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
             num_constraints: cs.num_constraints(),
+            num_private_inputs: 2 + shape.slots(),
         })
+    }
+
+    /// Variables in all: the length of a full assignment.
+    pub fn num_variables(&self) -> usize {
+        self.num_instance_variables + self.num_witness_variables
+    }
+}
+
+/// A prover for one chunk shape: the proving key, the QAP reduction it was made for, and the
+/// circuit's constraint matrices.
+pub struct ChunkProver {
+    shape: ChunkShape,
+    pk: ProvingKey<Bn254>,
+    reduction: Reduction,
+    r1cs: ChunkMatrices,
+}
+
+impl ChunkProver {
+    /// A prover for keys made for the libsnark reduction (`zkbackup setup`'s).
+    pub fn new(shape: ChunkShape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        Self::with_reduction(shape, pk, Reduction::Libsnark)
+    }
+
+    /// A prover for keys made for `reduction`; derives the constraint matrices.
+    pub fn with_reduction(
+        shape: ChunkShape,
+        pk: ProvingKey<Bn254>,
+        reduction: Reduction,
+    ) -> Result<Self, ProveError> {
+        Ok(Self {
+            shape,
+            pk,
+            reduction,
+            r1cs: ChunkMatrices::derive(shape)?,
+        })
+    }
+
+    /// The constraint matrices.
+    pub fn matrices(&self) -> &ChunkMatrices {
+        &self.r1cs
+    }
+
+    /// The QAP reduction proofs use.
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
     }
 
     /// The shape this prover proves.
@@ -95,7 +152,7 @@ impl ChunkProver {
 
     /// Constraints of the circuit.
     pub fn num_constraints(&self) -> usize {
-        self.num_constraints
+        self.r1cs.num_constraints
     }
 
     /// The proving key.
@@ -149,7 +206,7 @@ impl ChunkProver {
             )
         };
         synthesized?;
-        if instance.len() != self.num_instance_variables {
+        if instance.len() != self.r1cs.num_instance_variables {
             return Err(ProveError::Unsatisfied);
         }
         let mut full = Zeroizing::new(Vec::with_capacity(instance.len() + witness.len()));
@@ -165,8 +222,9 @@ impl ChunkProver {
     fn satisfied(&self, z: &[Fr]) -> bool {
         use rayon::prelude::*;
         let eval = |row: &[(Fr, usize)]| -> Fr { row.iter().map(|(c, i)| *c * z[*i]).sum() };
-        let (a, b, c) = (&self.matrices[0], &self.matrices[1], &self.matrices[2]);
-        (0..self.num_constraints)
+        let m = &self.r1cs.matrices;
+        let (a, b, c) = (&m[0], &m[1], &m[2]);
+        (0..self.r1cs.num_constraints)
             .into_par_iter()
             .all(|i| eval(&a[i]) * eval(&b[i]) == eval(&c[i]))
     }
@@ -194,27 +252,53 @@ impl ChunkProver {
         let full = self.assignment_of(circuit)?;
         let r = Zeroizing::new(Fr::rand(rng));
         let s = Zeroizing::new(Fr::rand(rng));
-        let proof = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
-            &self.pk,
-            *r,
-            *s,
-            &self.matrices,
-            self.num_instance_variables,
-            self.num_constraints,
-            &full,
-        )?;
+        let proof = self.prove_assignment(&full, *r, *s)?;
         Ok((public, proof))
     }
 
+    /// The proof of a full assignment (already checked to satisfy the circuit) with the
+    /// blinding scalars `r, s`, under this prover's reduction.
+    pub fn prove_assignment(&self, full: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>, ProveError> {
+        let m = &self.r1cs;
+        let (inputs, constraints) = (m.num_instance_variables, m.num_constraints);
+        Ok(match self.reduction {
+            Reduction::Libsnark => {
+                Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+                    &self.pk,
+                    r,
+                    s,
+                    &m.matrices,
+                    inputs,
+                    constraints,
+                    full,
+                )?
+            }
+            Reduction::Circom => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
+                    &self.pk,
+                    r,
+                    s,
+                    &m.matrices,
+                    inputs,
+                    constraints,
+                    full,
+                )?
+            }
+        })
+    }
+
     /// Proves `witness` with stock `ark_groth16::Groth16::prove` (synthesis with matrices,
-    /// inlining, then proving), on the same circuit and key.
+    /// inlining, then proving), on the same circuit, key and reduction.
     pub fn prove_stock<R: RngCore + CryptoRng>(
         &self,
         witness: ChunkWitness,
         rng: &mut R,
     ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
         let (circuit, public) = self.circuit(witness)?;
-        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, rng)?;
+        let proof = match self.reduction {
+            Reduction::Libsnark => Groth16::<Bn254>::prove(&self.pk, circuit, rng)?,
+            Reduction::Circom => Groth16::<Bn254, CircomReduction>::prove(&self.pk, circuit, rng)?,
+        };
         Ok((public, proof))
     }
 }

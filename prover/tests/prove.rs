@@ -99,3 +99,115 @@ fn the_assignment_the_witness_and_records_are_wiped_on_drop() {
     // The records are in it, so it must be wiped.
     assert!(full.windows(4).any(|w| w == records.fields()));
 }
+
+/// With the same `r, s`, ours (precomputed matrices, witness-only synthesis) gives exactly the
+/// proof arkworks gives from the circuit, for both reductions; each verifies under its key
+/// and not under a key made for the other reduction's H query.
+#[test]
+fn ours_equals_arkworks_bit_for_bit_under_both_reductions() {
+    use ark_ff::UniformRand;
+    use zkbackup_circuits::chunk::ChunkCircuit;
+    use zkbackup_prover::{CircomReduction, Reduction};
+
+    let mut rng = StdRng::seed_from_u64(4);
+    let shape = ChunkShape::new(3, 2).unwrap();
+    let key = EscrowKey::generate_with(&mut rng);
+    let records: Vec<Fr> = (0..3u64).map(|i| Fr::from(i * i + 3)).collect();
+    let witness = ChunkWitness::new(shape, records, key, 5).unwrap();
+    let inputs = witness.public().to_inputs();
+    let mut proofs = Vec::new();
+    for reduction in [Reduction::Libsnark, Reduction::Circom] {
+        let keys = ProvingKeys::generate_for(shape, reduction, &mut rng).unwrap();
+        assert_eq!(keys.meta.reduction, reduction);
+        let pk = keys.pk.clone();
+        let prover = keys.prover().unwrap();
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let full = prover.assignment(witness.clone()).unwrap();
+        let ours = prover.prove_assignment(&full, r, s).unwrap();
+        let circuit = ChunkCircuit::prove(witness.clone());
+        let theirs = match reduction {
+            Reduction::Libsnark => {
+                Groth16::<Bn254>::create_proof_with_reduction(circuit, &pk, r, s)
+            }
+            Reduction::Circom => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction(circuit, &pk, r, s)
+            }
+        }
+        .unwrap();
+        assert_eq!(ours, theirs, "{reduction:?}");
+        assert!(Groth16::<Bn254>::verify(&pk.vk, &inputs, &ours).unwrap());
+        proofs.push((pk, ours));
+    }
+    // The circom key's H query is not libsnark's: a libsnark proof under it fails, and back.
+    let (libsnark_pk, _) = &proofs[0];
+    let (circom_pk, _) = &proofs[1];
+    let full = ProvingKeys::generate_for(shape, Reduction::Libsnark, &mut rng)
+        .unwrap()
+        .prover()
+        .unwrap()
+        .assignment(witness.clone())
+        .unwrap();
+    for (pk, wrong) in [
+        (circom_pk, Reduction::Libsnark),
+        (libsnark_pk, Reduction::Circom),
+    ] {
+        let prover =
+            zkbackup_prover::ChunkProver::with_reduction(shape, pk.clone(), wrong).unwrap();
+        let proof = prover
+            .prove_assignment(&full, Fr::from(1u64), Fr::from(2u64))
+            .unwrap();
+        assert!(!Groth16::<Bn254>::verify(&pk.vk, &inputs, &proof).unwrap());
+    }
+}
+
+#[test]
+fn version_1_key_directories_read_as_single_party_libsnark() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let shape = ChunkShape::new(1, 1).unwrap();
+    let mut keys = ProvingKeys::generate(shape, &mut rng).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    keys.write(dir.path()).unwrap();
+    let meta_path = dir.path().join(zkbackup_prover::keys::META_FILE);
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    assert_eq!(meta["version"], 2);
+    assert_eq!(meta["reduction"], "libsnark");
+    assert_eq!(meta["setup"]["kind"], "single-party");
+    let v2 = ProvingKeys::read(dir.path()).unwrap().meta;
+    let object = meta.as_object_mut().unwrap();
+    object.remove("reduction");
+    object.remove("setup");
+    object["version"] = 1.into();
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let v1 = ProvingKeys::read(dir.path()).unwrap().meta;
+    assert_eq!((v1.reduction, v1.setup), (v2.reduction, v2.setup));
+    assert_eq!(v1.version, 1);
+    object_version(&meta_path, 3);
+    let err = ProvingKeys::read(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("unknown version 3"), "{err}");
+}
+
+fn object_version(path: &std::path::Path, version: u32) {
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    meta["version"] = version.into();
+    std::fs::write(path, serde_json::to_vec(&meta).unwrap()).unwrap();
+}
+
+#[test]
+fn a_key_of_another_circuit_is_refused_as_a_ceremony_key() {
+    use zkbackup_prover::{ProvingKeysError, Reduction, Setup};
+    let mut rng = StdRng::seed_from_u64(6);
+    let other =
+        ProvingKeys::generate_for(ChunkShape::new(1, 2).unwrap(), Reduction::Circom, &mut rng)
+            .unwrap();
+    let err = ProvingKeys::new(
+        ChunkShape::new(1, 1).unwrap(),
+        other.pk,
+        Reduction::Circom,
+        Setup::SingleParty,
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, ProvingKeysError::Mismatch(_)), "{err}");
+}
