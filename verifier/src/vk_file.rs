@@ -35,8 +35,9 @@ pub const KEYS_META_FILE: &str = "keys.json";
 pub const VK_FILE: &str = "vk.bin";
 /// snarkjs's name for a verifying key.
 pub const SNARKJS_VK_FILE: &str = "verification_key.json";
-/// The `keys.json` version this verifier reads.
-pub const KEYS_META_VERSION: u32 = 1;
+/// The newest `keys.json` version this verifier reads (version 2 adds the QAP reduction and
+/// the setup, which verifying does not need; version 1 is still read).
+pub const KEYS_META_VERSION: u32 = 2;
 
 /// The form a verifying key was read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ pub enum VkFileError {
         source: serde_json::Error,
     },
     /// A `keys.json` version this verifier does not read.
-    #[error("{} has version {found}, this verifier reads version {KEYS_META_VERSION}", path.display())]
+    #[error("{} has version {found}, this verifier reads versions 1 to {KEYS_META_VERSION}", path.display())]
     MetaVersion {
         /// The file.
         path: PathBuf,
@@ -193,7 +194,7 @@ pub fn read_shape(path: &Path, vk: &VerifyingKey<Bn254>) -> Result<ChunkShape, V
             path: path.to_path_buf(),
             source,
         })?;
-    if meta.version != KEYS_META_VERSION {
+    if !(1..=KEYS_META_VERSION).contains(&meta.version) {
         return Err(VkFileError::MetaVersion {
             path: path.to_path_buf(),
             found: meta.version,

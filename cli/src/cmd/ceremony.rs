@@ -254,8 +254,8 @@ struct Verified {
 fn verify_zkey(c: &CircuitArgs, zkey_path: &Path) -> anyhow::Result<Verified> {
     let shape = c.shape()?;
     let m = ChunkMatrices::derive(shape).context("deriving the chunk circuit")?;
-    c.check_ptau(&m)?;
     let (zkey, zkey_sha256) = read_checked(zkey_path, &m)?;
+    c.check_ptau(&m)?;
     if zkey.contributions.is_empty() {
         return Err(bad_input(format!(
             "{}: no contribution: this is the key `ceremony start` made, whose delta is the \
