@@ -1,5 +1,6 @@
 //! The header of a powers-of-tau file (`.ptau`, snarkjs' phase 1), read without reading the
-//! file (the public ones are up to 144 GB): the section table is walked by seeking.
+//! file (the largest public ones are hundreds of gigabytes): the section table is walked by
+//! seeking.
 //!
 //! ```text
 //! "ptau" | version 1 | sections
