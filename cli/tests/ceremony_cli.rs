@@ -72,6 +72,37 @@ fn a_snarkjs_ceremony_gives_keys_all_three_verifiers_accept() {
             .ok(),
     );
     assert_eq!(started["constraints"], r1cs["constraints"]);
+    // Refused before any snarkjs run: a .ptau too small for the shape (the power needed is
+    // named), the initial key (no contribution: delta is the generator).
+    let err = Cmd::new("ceremony")
+        .arg("start")
+        .path("--ptau", &ptau)
+        .args(&["--arity", "4", "--chunk-size", "8"])
+        .path("--out-dir", &p("big"))
+        .flag("--snarkjs", sj)
+        .fails(2);
+    assert!(
+        err.contains("needs power 14") && err.contains("powersOfTau28_hez_final_14.ptau"),
+        "{err}"
+    );
+    let err = Cmd::new("ceremony")
+        .arg("verify")
+        .path("--ptau", &ptau)
+        .args(&shape)
+        .path("--zkey", &cer.join("chunk_0000.zkey"))
+        .flag("--snarkjs", sj)
+        .fails(2);
+    assert!(err.contains("no contribution"), "{err}");
+    // A snarkjs that is not there: how to install it.
+    let err = Cmd::new("ceremony")
+        .arg("start")
+        .path("--ptau", &ptau)
+        .args(&shape)
+        .path("--out-dir", &p("nosnarkjs"))
+        .flag("--snarkjs", "/nonexistent/snarkjs")
+        .fails(1);
+    assert!(err.contains("npm install -g snarkjs@0.7.6"), "{err}");
+
     let (last, hashes) = snarkjs::phase2(d, &cer.join("chunk_0000.zkey"));
 
     // `ceremony verify`: ours and snarkjs', the contributions listed with the hashes each
