@@ -152,6 +152,18 @@ fn a_snarkjs_ceremony_gives_keys_all_three_verifiers_accept() {
         err.contains("tampered.zkey: ") && err.contains("point"),
         "{err}"
     );
+    // A valid point where H[0] was (the G1 generator): our checks cannot tell, `snarkjs zkey
+    // verify` can, and its verdict refuses the import.
+    let mut bytes = std::fs::read(&last).unwrap();
+    let h = section_start(&bytes, 9);
+    bytes[h..h + 64].copy_from_slice(&g1_generator_zkey());
+    std::fs::write(p("wrong_h.zkey"), &bytes).unwrap();
+    let err = import(&p("wrong_h.zkey"), &shape, &p("other")).fails(2);
+    assert!(
+        err.contains("wrong_h.zkey: `snarkjs zkey verify` refused it")
+            && err.contains("H section does not match"),
+        "{err}"
+    );
     assert!(!p("other").join("keys.json").exists());
 
     // Import.
@@ -310,4 +322,23 @@ fn a_snarkjs_ceremony_gives_keys_all_three_verifiers_accept() {
         2,
     );
     assert!(err.contains("already exists"), "{err}");
+}
+
+/// Where section `id`'s bytes start in an iden3 binary file.
+fn section_start(bytes: &[u8], id: u32) -> usize {
+    let mut pos = 12;
+    loop {
+        let sid = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
+        let len = u64::from_le_bytes(bytes[pos + 4..pos + 12].try_into().unwrap()) as usize;
+        if sid == id {
+            return pos + 12;
+        }
+        pos += 12 + len;
+    }
+}
+
+/// The G1 generator as a zkey stores a point.
+fn g1_generator_zkey() -> [u8; 64] {
+    use ark_bn254::{Fq, G1Affine};
+    zkbackup_ceremony::field::g1_to_zkey(&G1Affine::new_unchecked(Fq::from(1u64), Fq::from(2u64)))
 }

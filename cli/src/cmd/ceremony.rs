@@ -183,7 +183,7 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     setup?;
     // What snarkjs wrote must be what we read: a key of this circuit, no contribution yet.
-    let (initial, _) = read_checked(&zkey, &m)?;
+    let (initial, _, _) = read_checked(&zkey, &m)?;
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -228,8 +228,8 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
 }
 
 /// Reads `path` as a zkey of `m`'s circuit: every structural check, then the coefficients
-/// against the circuit. Returns the key and the file's SHA-256.
-fn read_checked(path: &Path, m: &ChunkMatrices) -> anyhow::Result<(Zkey, String)> {
+/// against the circuit. Returns the key, the file's SHA-256 and its bytes.
+fn read_checked(path: &Path, m: &ChunkMatrices) -> anyhow::Result<(Zkey, String, Vec<u8>)> {
     crate::args::expect_file("--zkey", path, "a snarkjs .zkey file")?;
     let bytes = std::fs::read(path)
         .with_context(|| format!("reading {}", path.display()))
@@ -239,7 +239,7 @@ fn read_checked(path: &Path, m: &ChunkMatrices) -> anyhow::Result<(Zkey, String)
     zkey.check_circuit(&r1cs_ref(m))
         .input_error()
         .with_context(|| format!("{}: not a key of this chunk circuit", path.display()))?;
-    Ok((zkey, sha256))
+    Ok((zkey, sha256, bytes))
 }
 
 /// A verified ceremony key.
@@ -254,7 +254,7 @@ struct Verified {
 fn verify_zkey(c: &CircuitArgs, zkey_path: &Path) -> anyhow::Result<Verified> {
     let shape = c.shape()?;
     let m = ChunkMatrices::derive(shape).context("deriving the chunk circuit")?;
-    let (zkey, zkey_sha256) = read_checked(zkey_path, &m)?;
+    let (zkey, zkey_sha256, bytes) = read_checked(zkey_path, &m)?;
     c.check_ptau(&m)?;
     if zkey.contributions.is_empty() {
         return Err(bad_input(format!(
@@ -266,6 +266,11 @@ fn verify_zkey(c: &CircuitArgs, zkey_path: &Path) -> anyhow::Result<Verified> {
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let r1cs = tmp.path().join("chunk.r1cs");
     write_chunk_r1cs(shape, &r1cs)?;
+    // snarkjs verifies the very bytes read above (a copy), not whatever the path holds by
+    // the time it runs.
+    let copy = tmp.path().join("chunk.zkey");
+    std::fs::write(&copy, &bytes).with_context(|| format!("writing {}", copy.display()))?;
+    drop(bytes);
     let snarkjs = Snarkjs::locate(c.snarkjs.as_deref());
     let spinner = crate::progress::spinner("snarkjs zkey verify");
     let args = [
@@ -273,7 +278,7 @@ fn verify_zkey(c: &CircuitArgs, zkey_path: &Path) -> anyhow::Result<Verified> {
         "verify".as_ref(),
         r1cs.as_os_str(),
         c.ptau.as_os_str(),
-        zkey_path.as_os_str(),
+        copy.as_os_str(),
     ];
     let result = snarkjs.run(&args);
     spinner.finish_and_clear();
