@@ -8,7 +8,7 @@
 //! zkey and that proof verifies too. A zkey of another circuit and a tampered zkey are
 //! refused at import, each with its reason.
 //!
-//! One test: the ceremony's phase 1 and snarkjs' own checks dominate (about two minutes on
+//! One test: the ceremony's phase 1 and snarkjs' own checks dominate (about three minutes on
 //! two cores, most of it snarkjs).
 
 mod common;
