@@ -4,9 +4,6 @@
 //! (e.g. `node_modules/snarkjs/build/cli.cjs`), anything else runs as a program. Without the
 //! flag: `$ZKBACKUP_SNARKJS`, then `snarkjs` on `PATH`.
 
-// Used by the ceremony verbs and `bench --snarkjs` (being built): remove when they land.
-#![allow(dead_code)]
-
 use anyhow::{bail, Context};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
