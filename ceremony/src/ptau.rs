@@ -1,5 +1,6 @@
 //! The header of a powers-of-tau file (`.ptau`, snarkjs' phase 1), read without reading the
-//! file (the public ones are up to 144 GB): the section table is walked by seeking.
+//! file (the largest public ones are hundreds of gigabytes): the section table is walked by
+//! seeking.
 //!
 //! ```text
 //! "ptau" | version 1 | sections
@@ -33,14 +34,26 @@ pub struct PtauInfo {
     pub contributions: u32,
 }
 
-/// A `.ptau` that cannot be read, naming the file.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {kind}", path.display())]
+/// A `.ptau` that cannot be read, naming the file. Displays as `path: problem`; its source is
+/// the problem's (the I/O error), so a printed chain says each thing once.
+#[derive(Debug)]
 pub struct PtauError {
     /// The file.
     pub path: PathBuf,
     /// What is wrong.
     pub kind: PtauErrorKind,
+}
+
+impl std::fmt::Display for PtauError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.kind)
+    }
+}
+
+impl std::error::Error for PtauError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.kind)
+    }
 }
 
 /// What is wrong with a `.ptau`.

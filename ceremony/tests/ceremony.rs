@@ -189,6 +189,38 @@ fn canonical_rows_merge_sort_and_drop_zeros() {
     assert_eq!(required_power(2043, 5), 12);
 }
 
+#[test]
+fn a_new_ptau_is_not_prepared_and_other_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    snarkjs::run(d, &["powersoftau", "new", "bn128", "4", "new.ptau"]);
+    let info = read_ptau_header(&d.join("new.ptau")).unwrap();
+    assert_eq!(
+        (
+            info.power,
+            info.ceremony_power,
+            info.prepared,
+            info.contributions
+        ),
+        (4, 4, false, 0)
+    );
+    // Not a ptau; a missing file.
+    let r1cs = d.join("chunk.r1cs");
+    write(&r1cs, |w| write_r1cs(w, &Circuit::new(shape()).r1cs()));
+    assert!(matches!(
+        read_ptau_header(&r1cs).unwrap_err().kind,
+        PtauErrorKind::Magic(m) if &m == b"r1cs"
+    ));
+    let e = read_ptau_header(&d.join("missing.ptau")).unwrap_err();
+    assert!(matches!(e.kind, PtauErrorKind::Io(_)));
+    assert!(
+        e.to_string().ends_with("missing.ptau: cannot read it"),
+        "{e}"
+    );
+    let cause = std::error::Error::source(&e).expect("the I/O error");
+    assert!(cause.is::<std::io::Error>(), "{cause}");
+}
+
 /// The offset and length of section `id` of an iden3 binary file.
 fn section(bytes: &[u8], id: u32) -> (usize, usize) {
     let mut pos = 12;

@@ -3,10 +3,13 @@
 pub mod attest;
 pub mod backup;
 pub mod bench;
+pub mod ceremony;
 pub mod check;
 pub mod demo;
+pub mod export_r1cs;
 pub mod export_snarkjs;
 pub mod export_verifier;
+pub mod export_wtns;
 pub mod inspect;
 pub mod keygen;
 pub mod prove;

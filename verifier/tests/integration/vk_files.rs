@@ -282,6 +282,11 @@ fn files_and_directories_load_in_any_form() {
         load_verifying_key(&bin),
         Err(VkFileError::MetaVersion { found: 3, .. })
     ));
+    // Version 2 (`setup` and `ceremony import` since the ceremony) is read.
+    let mut v2 = meta.clone();
+    v2["version"] = json!(2);
+    std::fs::write(dir.path().join(KEYS_META_FILE), v2.to_string()).unwrap();
+    assert!(load_verifying_key(&bin).is_ok());
     std::fs::write(dir.path().join(KEYS_META_FILE), "{}").unwrap();
     assert!(matches!(
         load_verifying_key(&bin),
