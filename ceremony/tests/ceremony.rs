@@ -268,7 +268,7 @@ fn ceremony(circuit: &Circuit) -> Ceremony {
     let r1cs = d.join("chunk.r1cs");
     write(&r1cs, |w| write_r1cs(w, &circuit.r1cs()));
     let power = required_power(circuit.a.len(), circuit.num_instance - 1);
-    let ptau = snarkjs::phase1(d, power);
+    let ptau = snarkjs::phase1_cached(Path::new(env!("CARGO_TARGET_TMPDIR")), power);
     let zkey_0000 = d.join("chunk_0000.zkey");
     snarkjs::run(d, &["groth16", "setup", s(&r1cs), s(&ptau), s(&zkey_0000)]);
     let (zkey, hashes) = snarkjs::phase2(d, &zkey_0000);

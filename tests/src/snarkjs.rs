@@ -2,8 +2,10 @@
 //! multi-party ceremony run with it alone (docs/CEREMONY.md), for the ceremony tests of the
 //! `zkbackup-ceremony` crate and of the CLI.
 //!
-//! Everything is written in the caller's directory (a tempdir): nothing is cached across
-//! runs. Entropy and beacons are fixed strings, so a failing run reproduces.
+//! Everything is written in the caller's directory (a tempdir), except phase 1: its prepared
+//! `.ptau` (public parameters, ~50 s to make at power 11 on two cores) is made once in
+//! `target/tmp` and shared by the test binaries of one `cargo test` ([`phase1_cached`]).
+//! Entropy and beacons are fixed strings, so a failing run reproduces.
 
 use crate::{js_dir, require_node_modules};
 use std::path::{Path, PathBuf};
@@ -144,6 +146,32 @@ pub fn phase1(dir: &Path, power: u32) -> PathBuf {
         let _ = std::fs::remove_file(dir.join(f));
     }
     dir.join("pot_final.ptau")
+}
+
+/// [`phase1`] at `power`, made once under `cache` (the caller's `CARGO_TARGET_TMPDIR`) and
+/// reused: by the other ceremony test binary of the same `cargo test`, and by later runs.
+/// Made in a directory of its own and renamed into place, so a crashed or concurrent maker
+/// never leaves a half-written file under the final name. Tests only read it (and `snarkjs
+/// zkey verify` checks every zkey made from it against it).
+pub fn phase1_cached(cache: &Path, power: u32) -> PathBuf {
+    let done = cache.join(format!("snarkjs-0.7.6-phase1-{power}"));
+    let ptau = done.join("pot_final.ptau");
+    if ptau.is_file() {
+        return ptau;
+    }
+    std::fs::create_dir_all(cache).expect("creating the test cache directory");
+    let making = tempfile::Builder::new()
+        .prefix("phase1-making-")
+        .tempdir_in(cache)
+        .expect("a directory for phase 1");
+    phase1(making.path(), power);
+    let made = making.keep();
+    if std::fs::rename(&made, &done).is_err() {
+        // Another binary finished first: use its file, drop ours.
+        let _ = std::fs::remove_dir_all(&made);
+    }
+    assert!(ptau.is_file(), "phase 1 left no {}", ptau.display());
+    ptau
 }
 
 /// `snarkjs zkey contribute old new --name=name -e=entropy`; returns the contribution hash

@@ -58,7 +58,7 @@ fn a_snarkjs_ceremony_gives_keys_all_three_verifiers_accept() {
     let power = r1cs["ptau_power"].as_u64().unwrap() as u32;
 
     // Phase 1 (snarkjs alone), then phase 2 started by zkbackup.
-    let ptau = snarkjs::phase1(d, power);
+    let ptau = snarkjs::phase1_cached(Path::new(env!("CARGO_TARGET_TMPDIR")), power);
     let cer = p("ceremony");
     let shape = ["--arity", "1", "--chunk-size", "1"];
     let started = json(
