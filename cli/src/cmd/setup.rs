@@ -39,7 +39,7 @@ pub struct SetupArgs {
 
 /// The warning every single-party setup prints.
 pub const SINGLE_PARTY_WARNING: &str = "WARNING: this is a single-party setup. Whoever ran it could forge proofs for these keys. \
-The auditor who relies on the proofs, not the custodian who makes them, must run it (or a multi-party ceremony, on the roadmap).";
+The auditor who relies on the proofs, not the custodian who makes them, must run it, or use keys from a multi-party ceremony (`zkbackup ceremony`, docs/CEREMONY.md).";
 
 /// Runs `zkbackup setup`.
 pub fn run(args: SetupArgs) -> anyhow::Result<()> {
