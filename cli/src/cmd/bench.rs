@@ -160,8 +160,17 @@ impl SnarkjsSide {
         self.dir.path().join(name)
     }
 
-    /// One `snarkjs groth16 prove`, timed.
+    /// One `snarkjs groth16 prove`, timed. The previous run's proof is removed first, so
+    /// that [`SnarkjsSide::check`] never checks a stale one.
     fn prove(&self, snarkjs: &Snarkjs) -> anyhow::Result<f64> {
+        for name in ["proof.json", "public.json"] {
+            match std::fs::remove_file(self.file(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {name}"))
+                }
+                _ => {}
+            }
+        }
         let t = Instant::now();
         snarkjs.run_verb(
             "groth16 prove",

@@ -2,6 +2,7 @@
 //! and one copy of the generic arkworks code instead of one per file: CI time).
 
 mod backup_cli;
+mod bench_cli;
 mod ceremony_cli;
 mod chain_cli;
 mod check_cli;
