@@ -1,7 +1,8 @@
 //! snarkjs's JSON formats: export, so that `snarkjs groth16 verify` checks our proofs
 //! (`verification_key.json`, and per chunk `proof_<i>.json` and `public_<i>.json`); and
 //! reading `verification_key.json` ([`parse_verification_key`]), so that a key from a snarkjs
-//! ceremony (or our own export) verifies bundles.
+//! ceremony (or our own export) verifies bundles, and `proof.json` ([`parse_proof`]), so that
+//! a proof snarkjs made is checked by our verifier.
 //!
 //! snarkjs writes every number as a decimal string and every point in projective form with
 //! `z = 1` (`["0", "1", "0"]` is the point at infinity). A G2 coordinate `c0 + c1·u` is
@@ -452,6 +453,31 @@ pub fn parse_verification_key(text: &str) -> Result<VerifyingKey<Bn254>, VkJsonE
         }
     }
     Ok(vk)
+}
+
+/// Parses snarkjs's `proof.json` (Groth16, BN254): `protocol` `groth16` and `curve` `bn128`
+/// when present (snarkjs writes both), `pi_a`, `pi_b`, `pi_c` affine, on the curve and in
+/// the prime-order subgroup, with the checks of [`parse_verification_key`]; so a proof made
+/// by snarkjs (e.g. from `export-wtns`' witness) is checked by this crate's verifier.
+pub fn parse_proof(text: &str) -> Result<Proof<Bn254>, VkJsonError> {
+    let v: Value = serde_json::from_str(text).map_err(VkJsonError::Json)?;
+    let obj = v.as_object().ok_or(VkJsonError::NotAnObject)?;
+    let get = |name: &'static str| obj.get(name).ok_or(VkJsonError::Missing(name));
+    if let Some(protocol) = obj.get("protocol") {
+        if protocol.as_str() != Some("groth16") {
+            return Err(VkJsonError::Protocol(protocol.to_string()));
+        }
+    }
+    if let Some(curve) = obj.get("curve") {
+        if curve.as_str() != Some("bn128") {
+            return Err(VkJsonError::Curve(curve.to_string()));
+        }
+    }
+    Ok(Proof {
+        a: parse_g1(get("pi_a")?, "pi_a")?,
+        b: parse_g2(get("pi_b")?, "pi_b")?,
+        c: parse_g1(get("pi_c")?, "pi_c")?,
+    })
 }
 
 /// Reads snarkjs's `verification_key.json` at `path` (see [`parse_verification_key`]).

@@ -107,6 +107,7 @@ pub struct Row {
 /// snarkjs JSON, all in `dir`.
 struct SnarkjsSide {
     prover: zkbackup_prover::ChunkProver,
+    vk: ark_groth16::VerifyingKey<ark_bn254::Bn254>,
     dir: tempfile::TempDir,
     proving_key_bytes: u64,
     zkey_bytes: u64,
@@ -150,6 +151,7 @@ impl SnarkjsSide {
         let zkey_bytes = std::fs::metadata(&zkey)?.len();
         Ok(Self {
             prover,
+            vk,
             dir,
             proving_key_bytes,
             zkey_bytes,
@@ -186,8 +188,8 @@ impl SnarkjsSide {
         Ok(ms(t))
     }
 
-    /// snarkjs' last proof verifies with `snarkjs groth16 verify`, and its public inputs
-    /// are ours.
+    /// snarkjs' last proof verifies with `snarkjs groth16 verify` and with ours, and its
+    /// public inputs are the chunk's.
     fn check(&self, snarkjs: &Snarkjs, inputs: &[Fr]) -> anyhow::Result<()> {
         let out = snarkjs.run_verb(
             "groth16 verify",
@@ -206,6 +208,11 @@ impl SnarkjsSide {
             public == zkbackup_verifier::snarkjs::public_json(inputs),
             "snarkjs' public inputs {public} are not the chunk's"
         );
+        let proof = std::fs::read_to_string(self.file("proof.json"))?;
+        let proof = zkbackup_verifier::snarkjs::parse_proof(&proof)
+            .context("reading snarkjs' proof.json")?;
+        verify_chunk(&prepare_verifying_key(&(&self.vk).into()), inputs, &proof)
+            .context("snarkjs' proof under our verifier")?;
         Ok(())
     }
 }

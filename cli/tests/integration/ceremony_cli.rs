@@ -304,6 +304,15 @@ fn a_snarkjs_ceremony_gives_keys_all_three_verifiers_accept() {
         .map(zkbackup_core::field::to_decimal)
         .collect();
     assert_eq!(public, serde_json::json!(expected));
+    // ...and zkbackup's verifier accepts snarkjs' proof, for those inputs only.
+    let theirs =
+        zkbackup_verifier::snarkjs::parse_proof(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    let pvk = zkbackup_verifier::prepare_verifying_key(&(&vk).into());
+    let inputs = bundle.chunks[0].public_inputs.to_inputs();
+    zkbackup_verifier::verify_chunk(&pvk, &inputs, &theirs).unwrap();
+    let mut wrong = inputs;
+    wrong[4] += ark_bn254::Fr::from(1u64);
+    assert!(zkbackup_verifier::verify_chunk(&pvk, &wrong, &theirs).is_err());
     // export-wtns never overwrites.
     let err = fails(
         &[

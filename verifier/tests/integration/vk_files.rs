@@ -326,3 +326,50 @@ fn anyhow_like(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[test]
+fn snarkjs_proof_json_round_trips_and_is_checked() {
+    use zkbackup_verifier::snarkjs::{parse_proof, proof_json};
+    let keys = setup(5, 3);
+    let mut rng = StdRng::seed_from_u64(9);
+    let inputs: Vec<_> = (0..5u64).map(ark_bn254::Fr::from).collect();
+    let proof = common::prove(&keys, &inputs, &mut rng);
+    let exported = proof_json(&proof);
+    assert_eq!(parse_proof(&exported.to_string()).unwrap(), proof);
+    let pvk = prepare_verifying_key(&keys.vk);
+    verify_chunk(&pvk, &inputs, &parse_proof(&exported.to_string()).unwrap()).unwrap();
+
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = exported.clone();
+        f(&mut v);
+        parse_proof(&v.to_string())
+    };
+    // y + 1: off the curve; a non-decimal coordinate; z = 2; a missing member; another curve.
+    let y = v_str(&exported["pi_a"][1]);
+    assert!(matches!(
+        edit(&|v| v["pi_a"][1] = json!(add_decimal(&y, "1"))),
+        Err(VkJsonError::NotOnCurve { ref at }) if at == "pi_a"
+    ));
+    assert!(matches!(
+        edit(&|v| v["pi_c"][0] = json!("0x1")),
+        Err(VkJsonError::NotDecimal { .. })
+    ));
+    assert!(matches!(
+        edit(&|v| v["pi_b"][2] = json!(["2", "0"])),
+        Err(VkJsonError::NotAffine { ref at }) if at == "pi_b"
+    ));
+    assert!(matches!(
+        edit(&|v| {
+            v.as_object_mut().unwrap().remove("pi_c");
+        }),
+        Err(VkJsonError::Missing("pi_c"))
+    ));
+    assert!(matches!(
+        edit(&|v| v["curve"] = json!("bls12381")),
+        Err(VkJsonError::Curve(_))
+    ));
+}
+
+fn v_str(v: &Value) -> String {
+    v.as_str().unwrap().to_owned()
+}
