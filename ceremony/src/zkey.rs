@@ -444,12 +444,19 @@ fn parse(bytes: &[u8]) -> Result<Zkey, ZkeyErrorKind> {
     })
 }
 
-fn g1_points(bytes: &[u8], section: &'static str) -> Result<Vec<G1Affine>, ZkeyErrorKind> {
+/// The points of `section`, `len` bytes each, read (and checked) by `read` in parallel; an
+/// error names the point's index.
+fn points<P: Send>(
+    bytes: &[u8],
+    len: usize,
+    section: &'static str,
+    read: impl Fn(&[u8]) -> Result<P, PointProblem> + Sync,
+) -> Result<Vec<P>, ZkeyErrorKind> {
     bytes
-        .par_chunks_exact(G1_LEN)
+        .par_chunks_exact(len)
         .enumerate()
         .map(|(index, p)| {
-            g1_from_zkey(p).map_err(|problem| ZkeyErrorKind::Point {
+            read(p).map_err(|problem| ZkeyErrorKind::Point {
                 section,
                 index,
                 problem,
@@ -458,18 +465,12 @@ fn g1_points(bytes: &[u8], section: &'static str) -> Result<Vec<G1Affine>, ZkeyE
         .collect()
 }
 
+fn g1_points(bytes: &[u8], section: &'static str) -> Result<Vec<G1Affine>, ZkeyErrorKind> {
+    points(bytes, G1_LEN, section, g1_from_zkey)
+}
+
 fn g2_points(bytes: &[u8], section: &'static str) -> Result<Vec<G2Affine>, ZkeyErrorKind> {
-    bytes
-        .par_chunks_exact(G2_LEN)
-        .enumerate()
-        .map(|(index, p)| {
-            g2_from_zkey(p).map_err(|problem| ZkeyErrorKind::Point {
-                section,
-                index,
-                problem,
-            })
-        })
-        .collect()
+    points(bytes, G2_LEN, section, g2_from_zkey)
 }
 
 type Matrices = [Vec<Vec<(Fr, usize)>>; 2];

@@ -107,7 +107,6 @@ pub struct Row {
 /// snarkjs JSON, all in `dir`.
 struct SnarkjsSide {
     prover: zkbackup_prover::ChunkProver,
-    vk: ark_groth16::VerifyingKey<ark_bn254::Bn254>,
     dir: tempfile::TempDir,
     proving_key_bytes: u64,
     zkey_bytes: u64,
@@ -120,9 +119,8 @@ impl SnarkjsSide {
         let keys = ProvingKeys::generate_for(shape, zkbackup_prover::Reduction::Circom, &mut OsRng)
             .context("setup for the circom reduction")?;
         let proving_key_bytes = keys.pk.uncompressed_size() as u64;
-        let vk = keys.vk().clone();
-        let pk = keys.pk.clone();
         let prover = keys.prover()?;
+        let pk = prover.proving_key();
         let dir = tempfile::tempdir().context("creating a temporary directory")?;
         let m = prover.matrices();
         let r1cs = zkbackup_ceremony::r1cs::R1csRef {
@@ -137,7 +135,7 @@ impl SnarkjsSide {
             zkbackup_ceremony::zkey::domain_size(r1cs.num_constraints(), r1cs.num_public());
         let zkey = dir.path().join("chunk.zkey");
         let mut w = BufWriter::new(std::fs::File::create(&zkey)?);
-        zkbackup_ceremony::zkey::write_zkey(&mut w, &pk, &r1cs, domain)
+        zkbackup_ceremony::zkey::write_zkey(&mut w, pk, &r1cs, domain)
             .and_then(|()| w.flush())
             .with_context(|| format!("writing {}", zkey.display()))?;
         let full = prover.assignment(witness.clone())?;
@@ -146,12 +144,11 @@ impl SnarkjsSide {
         zkbackup_ceremony::wtns::write_wtns(&mut w, &full)
             .and_then(|()| w.flush())
             .with_context(|| format!("writing {}", wtns.display()))?;
-        zkbackup_verifier::snarkjs::write_verification_key(dir.path(), &(&vk).into())
+        zkbackup_verifier::snarkjs::write_verification_key(dir.path(), &(&pk.vk).into())
             .context("writing verification_key.json")?;
         let zkey_bytes = std::fs::metadata(&zkey)?.len();
         Ok(Self {
             prover,
-            vk,
             dir,
             proving_key_bytes,
             zkey_bytes,
@@ -211,7 +208,8 @@ impl SnarkjsSide {
         let proof = std::fs::read_to_string(self.file("proof.json"))?;
         let proof = zkbackup_verifier::snarkjs::parse_proof(&proof)
             .context("reading snarkjs' proof.json")?;
-        verify_chunk(&prepare_verifying_key(&(&self.vk).into()), inputs, &proof)
+        let vk = &self.prover.proving_key().vk;
+        verify_chunk(&prepare_verifying_key(&vk.into()), inputs, &proof)
             .context("snarkjs' proof under our verifier")?;
         Ok(())
     }
