@@ -8,10 +8,12 @@
 //! - [`cipher`]: @zk-kit/poseidon-cipher encryption and decryption;
 //! - [`commitment`]: a chunk's ciphertext commitment and the backup commitment;
 //! - [`escrow_key`]: the escrow key and its commitment `K`;
+//! - [`babyjubjub`]: Baby Jubjub in zk-kit's coordinates (trustee keys, ECDH);
 //! - [`chunk`]: a chunk's shape, witness, public values and nonce layout.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod babyjubjub;
 pub mod chunk;
 pub mod cipher;
 pub mod commitment;
