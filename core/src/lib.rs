@@ -9,6 +9,8 @@
 //! - [`commitment`]: a chunk's ciphertext commitment and the backup commitment;
 //! - [`escrow_key`]: the escrow key and its commitment `K`;
 //! - [`babyjubjub`]: Baby Jubjub in zk-kit's coordinates (trustee keys, ECDH);
+//! - [`trustee_key`]: trustee key pairs (BLAKE-512 derivation, as @zk-kit/eddsa-poseidon) and ECDH;
+//! - [`escrow`]: the k-of-n escrow: Shamir shares, their encryption to trustees, the digest, recovery;
 //! - [`chunk`]: a chunk's shape, witness, public values and nonce layout.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,10 +19,12 @@ pub mod babyjubjub;
 pub mod chunk;
 pub mod cipher;
 pub mod commitment;
+pub mod escrow;
 pub mod escrow_key;
 pub mod field;
 pub mod lean_imt;
 pub mod poseidon;
+pub mod trustee_key;
 
 /// The BN254 scalar field, the field of every value zkbackup hashes, encrypts and proves.
 pub use ark_bn254::Fr;
