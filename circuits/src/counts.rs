@@ -6,6 +6,7 @@
 //! `UPDATE_CONSTRAINT_COUNTS=1 cargo test -p zkbackup-circuits --test integration constraint_counts`.
 
 use crate::chunk::ChunkCircuit;
+use crate::escrow::EscrowCircuit;
 use crate::lean_imt::LeanImtVar;
 use crate::poseidon::PoseidonVar;
 use ark_bn254::Fr;
@@ -92,7 +93,38 @@ pub fn all() -> Result<Vec<Count>, SynthesisError> {
             });
         }
     }
+    for (k, n) in [(2usize, 3usize), (3, 5)] {
+        out.push(escrow_count(k, n)?);
+    }
     Ok(out)
+}
+
+/// The escrow circuit of `k`-of-`n`, measured on a deal to random trustees (a fixed test
+/// generator: the count does not depend on the values).
+fn escrow_count(k: usize, n: usize) -> Result<Count, SynthesisError> {
+    use ark_std::rand::{rngs::StdRng, SeedableRng};
+    use zkbackup_core::escrow::{deal_with, EscrowShape};
+    use zkbackup_core::trustee_key::TrusteeSecret;
+    let unsatisfiable = |_| SynthesisError::Unsatisfiable;
+    let shape = EscrowShape::new(k, n).map_err(unsatisfiable)?;
+    let mut rng = StdRng::seed_from_u64(13);
+    let key = zkbackup_core::EscrowKey::generate_with(&mut rng);
+    let trustees: Vec<_> = (0..n)
+        .map(|_| TrusteeSecret::generate_with(&mut rng).public_key())
+        .collect();
+    let deal = deal_with(&mut rng, &key, shape, &trustees).map_err(unsatisfiable)?;
+    let setup = ConstraintSystem::<Fr>::new_ref();
+    setup.set_mode(SynthesisMode::Setup);
+    EscrowCircuit::setup(shape).generate_constraints(setup.clone())?;
+    let prove = ConstraintSystem::<Fr>::new_ref();
+    EscrowCircuit::from_deal(&deal).generate_constraints(prove.clone())?;
+    if !prove.is_satisfied()? || prove.num_constraints() != setup.num_constraints() {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    Ok(Count {
+        name: format!("escrow_{k}_of_{n}"),
+        constraints: setup.num_constraints(),
+    })
 }
 
 /// Constraints of a chunk circuit in setup mode.

@@ -7,6 +7,7 @@
 //! - [`commitment`]: the chunk commitment of a ciphertext;
 //! - [`chunk`]: the chunk circuit ([`chunk::ChunkCircuit`]), whose five public inputs are
 //!   `zkbackup_core::chunk::ChunkPublic`;
+//! - [`escrow`]: the k-of-n key escrow circuit ([`escrow::EscrowCircuit`]);
 //! - [`counts`]: constraint counts, pinned in `constraint_counts.csv`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -15,6 +16,7 @@ pub mod chunk;
 pub mod cipher;
 pub mod commitment;
 pub mod counts;
+pub mod escrow;
 pub mod lean_imt;
 pub mod poseidon;
 #[cfg(feature = "test-utils")]

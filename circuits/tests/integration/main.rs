@@ -3,4 +3,5 @@
 
 mod chunk;
 mod constraint_counts;
+mod escrow;
 mod gadgets;
