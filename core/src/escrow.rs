@@ -52,7 +52,7 @@ use ark_bn254::Fr;
 use ark_ff::{PrimeField, UniformRand, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The ASCII bytes of the escrow digest's domain tag.
 pub const ESCROW_DOMAIN: &[u8] = b"zkbackup/escrow/v1";
@@ -137,7 +137,7 @@ pub enum EscrowError {
     /// The ephemeral secret `e` is zero (every shared point would be the identity).
     #[error("the ephemeral secret is zero")]
     ZeroEphemeral,
-    /// A share index outside `1 ..= n` (or `0`, the key itself).
+    /// A share index outside `1 ..= n`.
     #[error("share index {index} is not in 1..={trustees}")]
     Index {
         /// The index.
@@ -145,6 +145,9 @@ pub enum EscrowError {
         /// `n`.
         trustees: usize,
     },
+    /// Share index 0 (the polynomials at 0 are the key itself: no trustee has index 0).
+    #[error("share index 0 is not a trustee's")]
+    ZeroIndex,
     /// The share does not decrypt (wrong trustee key, index or ephemeral key, or an altered
     /// ciphertext).
     #[error("share {index} does not decrypt")]
@@ -300,10 +303,13 @@ pub fn open_share(
     ciphertext: &[Fr; 4],
 ) -> Result<[Fr; 2], EscrowError> {
     if index == 0 {
-        return Err(EscrowError::Index { index, trustees: 0 });
+        return Err(EscrowError::ZeroIndex);
     }
     let e = checked_point(ephemeral.x, ephemeral.y).map_err(EscrowError::BadEphemeral)?;
-    decrypt_share(&trustee.shared_point(&e), index, ciphertext)
+    let mut shared = trustee.shared_point(&e);
+    let share = decrypt_share(&shared, index, ciphertext);
+    shared.zeroize();
+    share
 }
 
 /// The escrow digest: the Poseidon16 chain from [`escrow_domain`] over `[k, n, E.x, E.y,
@@ -423,8 +429,10 @@ impl Deal {
             .zip(1u64..)
             .map(|(p, index)| {
                 let mut share = share_values(&polynomials, index);
-                let ct = encrypt_share(&shared_point(&ephemeral_secret.0, p), index, &share);
+                let mut shared = shared_point(&ephemeral_secret.0, p);
+                let ct = encrypt_share(&shared, index, &share);
                 share.zeroize();
+                shared.zeroize();
                 ct
             })
             .collect::<Vec<_>>();
@@ -670,9 +678,9 @@ pub fn recover(
             threshold: k,
         });
     }
-    let mut sorted: Vec<(u64, [Fr; 2])> = shares.to_vec();
+    let mut sorted = Zeroizing::new(shares.to_vec());
     sorted.sort_by_key(|(i, _)| *i);
-    for (index, _) in &sorted {
+    for (index, _) in sorted.iter() {
         if !shape.has_index(*index) {
             return Err(RecoverError::IndexOutOfRange {
                 index: *index,
@@ -685,7 +693,7 @@ pub fn recover(
     }
     let n = sorted.len();
     let mut combo: Vec<usize> = (0..k).collect();
-    let mut subset: Vec<(u64, [Fr; 2])> = Vec::with_capacity(k);
+    let mut subset: Zeroizing<Vec<(u64, [Fr; 2])>> = Zeroizing::new(Vec::with_capacity(k));
     let mut tried = Vec::new();
     let mut consistent: Vec<Vec<u64>> = Vec::new();
     let mut result = None;
@@ -717,8 +725,6 @@ pub fn recover(
             break;
         }
     }
-    subset.zeroize();
-    sorted.zeroize();
     match result {
         Some(key) => Ok(key),
         None => {
@@ -1163,10 +1169,7 @@ mod tests {
         );
         assert_eq!(
             open_share(&secrets[0], &e, 0, ct1),
-            Err(EscrowError::Index {
-                index: 0,
-                trustees: 0
-            })
+            Err(EscrowError::ZeroIndex)
         );
         assert_eq!(
             open_share(&secrets[0], &e, 1, ct1).unwrap(),
