@@ -413,6 +413,7 @@ impl Deal {
         trustees: &[Point],
     ) -> Result<Self, EscrowError> {
         let ephemeral_secret = EphemeralSecret(ephemeral_secret);
+        let shape = EscrowShape::new(shape.threshold, shape.trustees)?;
         if polynomials.threshold() != shape.threshold {
             return Err(EscrowError::PolynomialDegree {
                 threshold: shape.threshold,
@@ -518,6 +519,7 @@ pub fn deal_with<R: RngCore + CryptoRng>(
     shape: EscrowShape,
     trustees: &[Point],
 ) -> Result<Deal, EscrowError> {
+    let shape = EscrowShape::new(shape.threshold, shape.trustees)?;
     check_trustees(shape, trustees)?;
     let polynomials = Polynomials::random_with(rng, key, shape.threshold);
     let mut e = Scalar::zero();
@@ -538,6 +540,9 @@ pub fn deal(key: &EscrowKey, shape: EscrowShape, trustees: &[Point]) -> Result<D
 /// Why shares do not recover the key.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecoverError {
+    /// The shape is not a valid `k`-of-`n` ([`EscrowShape::new`]).
+    #[error("the escrow's shape")]
+    Shape(#[source] EscrowError),
     /// Fewer than `k` shares.
     #[error("{got} shares given, the escrow needs {threshold}")]
     TooFewShares {
@@ -595,7 +600,7 @@ fn format_consistent(consistent: &[Vec<u64>], threshold: usize) -> String {
     format!(
         "; shares {} agree on one polynomial of degree {} (one escrow, but another key)",
         items.join(" and "),
-        threshold - 1
+        threshold.saturating_sub(1)
     )
 }
 
@@ -671,6 +676,8 @@ pub fn recover(
     key_commitment: Fr,
     shares: &[(u64, [Fr; 2])],
 ) -> Result<EscrowKey, RecoverError> {
+    // The fields are public: a hand-built shape is checked like a parsed one.
+    let shape = EscrowShape::new(shape.threshold, shape.trustees).map_err(RecoverError::Shape)?;
     let k = shape.threshold;
     if shares.len() < k {
         return Err(RecoverError::TooFewShares {
@@ -1303,6 +1310,33 @@ mod tests {
         );
         assert!(EscrowShape::new(1, 1).is_ok());
         assert!(EscrowShape::new(16, 16).is_ok());
+        // A shape built by hand (public fields) is checked where it is used.
+        let zero = EscrowShape {
+            threshold: 0,
+            trustees: 1,
+        };
+        assert_eq!(
+            recover(zero, Fr::zero(), &[(1, [Fr::zero(); 2])]),
+            Err(RecoverError::Shape(EscrowError::ZeroThreshold))
+        );
+        let mut rng = StdRng::seed_from_u64(7);
+        let key = EscrowKey::generate_with(&mut rng);
+        let one = [base8()];
+        assert_eq!(
+            deal_with(&mut rng, &key, zero, &one).unwrap_err(),
+            EscrowError::ZeroThreshold
+        );
+        let big = EscrowShape {
+            threshold: 2,
+            trustees: 1,
+        };
+        assert_eq!(
+            deal_with(&mut rng, &key, big, &one).unwrap_err(),
+            EscrowError::ThresholdAboveTrustees {
+                threshold: 2,
+                trustees: 1
+            }
+        );
         let s = EscrowShape::new(2, 3).unwrap();
         assert!(!s.has_index(0) && s.has_index(1) && s.has_index(3) && !s.has_index(4));
     }
