@@ -574,7 +574,8 @@ pub enum RecoverError {
     NoMatchingSubset {
         /// `k`.
         threshold: usize,
-        /// Every subset tried (share indices, ascending), in the order tried.
+        /// Every subset tried (share indices, ascending), in the order tried (the message
+        /// names the first 20).
         tried: Vec<Vec<u64>>,
         /// The largest groups of more than `k` shares lying on one pair of degree-`(k−1)`
         /// polynomials (shares of one escrow, but not of this `K`); empty if none.
@@ -587,9 +588,21 @@ fn format_set(set: &[u64]) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
+/// Subsets named in [`RecoverError::NoMatchingSubset`]'s message; the error value holds all.
+const SUBSETS_SHOWN: usize = 20;
+
 fn format_subsets(subsets: &[Vec<u64>]) -> String {
-    let items: Vec<String> = subsets.iter().map(|s| format_set(s)).collect();
-    items.join(", ")
+    let items: Vec<String> = subsets
+        .iter()
+        .take(SUBSETS_SHOWN)
+        .map(|s| format_set(s))
+        .collect();
+    let more = subsets.len().saturating_sub(SUBSETS_SHOWN);
+    if more == 0 {
+        items.join(", ")
+    } else {
+        format!("{} and {more} more", items.join(", "))
+    }
 }
 
 fn format_consistent(consistent: &[Vec<u64>], threshold: usize) -> String {
@@ -1108,6 +1121,34 @@ mod tests {
             }
             e => panic!("{e}"),
         }
+    }
+
+    /// The largest search: 16 foreign shares of an 8-of-16 escrow, all C(16, 8) subsets
+    /// tried and the 16 found consistent with each other.
+    #[test]
+    fn recover_worst_case_16_shares() {
+        let (deal, _) = random_deal(70, 8, 16);
+        let (other, _) = random_deal(71, 8, 16);
+        let foreign: Vec<(u64, [Fr; 2])> = (1..=16).map(|i| (i, other.share(i).unwrap())).collect();
+        let start = std::time::Instant::now();
+        match recover(deal.shape(), deal.key_commitment(), &foreign).unwrap_err() {
+            RecoverError::NoMatchingSubset {
+                tried, consistent, ..
+            } => {
+                assert_eq!(tried.len(), 12870);
+                assert_eq!(consistent, vec![(1..=16).collect::<Vec<u64>>()]);
+            }
+            e => panic!("{e}"),
+        }
+        eprintln!("recover, 8 of 16, every subset: {:?}", start.elapsed());
+        let err = recover(deal.shape(), deal.key_commitment(), &foreign).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("{1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 9}"),
+            "{text}"
+        );
+        assert!(text.contains(" and 12850 more)"), "{text}");
+        assert!(text.len() < 1000, "{}", text.len());
     }
 
     #[test]
