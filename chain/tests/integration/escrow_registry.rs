@@ -7,12 +7,15 @@
 use crate::common;
 
 use alloy_primitives::{Address, U256};
-use alloy_sol_types::SolInterface;
+use alloy_sol_types::{SolCall, SolInterface};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{ProvingKey, VerifyingKey};
 use common::*;
 use std::sync::OnceLock;
-use zkbackup_chain::abi::{fr_to_u256, proof_words, EscrowRegistry::EscrowRegistryErrors as E};
+use zkbackup_chain::abi::{
+    fr_to_u256, proof_words, EscrowRegistry::EscrowRegistryErrors as E, Groth16Verifier12,
+    Groth16Verifier8,
+};
 use zkbackup_chain::escrow::{
     self, deploy_registry, deploy_verifier_any, escrow_of, is_escrowed, register, register_raw,
     registered_event, verify_proof_any, EscrowRecord, EscrowRegistration, EscrowShape,
@@ -150,6 +153,37 @@ fn n_input_verifiers_accept_valid_proofs_and_refuse_tampers() {
                 .unwrap()
                 .0
         );
+
+        // verifyBatch through the generated bindings: 3 proofs, then one input changed.
+        let regs: Vec<_> = (0..3u64)
+            .map(|i| registration(shape, Fr::from(80 + i), 6 + i))
+            .collect();
+        let proofs: Vec<[U256; 8]> = regs.iter().map(|r| proof_words(&r.proof)).collect();
+        let batch = |chain: &mut EmbeddedChain, bump: bool| -> bool {
+            let mut ins: Vec<Vec<U256>> = regs
+                .iter()
+                .map(|r| r.public_inputs().into_iter().map(fr_to_u256).collect())
+                .collect();
+            if bump {
+                ins[1][3] += U256::from(1u64);
+            }
+            let data = match shape.public_inputs() {
+                8 => Groth16Verifier8::verifyBatchCall {
+                    proofs: proofs.clone(),
+                    inputs: ins.iter().map(|i| i.clone().try_into().unwrap()).collect(),
+                }
+                .abi_encode(),
+                _ => Groth16Verifier12::verifyBatchCall {
+                    proofs: proofs.clone(),
+                    inputs: ins.iter().map(|i| i.clone().try_into().unwrap()).collect(),
+                }
+                .abi_encode(),
+            };
+            let r = chain.call(verifier, data.into()).unwrap();
+            U256::from_be_slice(&r.output) == U256::from(1u64)
+        };
+        assert!(batch(&mut chain, false), "{shape:?}");
+        assert!(!batch(&mut chain, true), "{shape:?}");
     }
     // No committed artifact for other input counts: a clear error.
     let pk = toy::setup(6, 1);
@@ -291,8 +325,6 @@ fn register_refuses_tampers_with_specific_errors() {
             second: U256::from(3u64)
         })
     );
-    // The same x with another y is another key (x = ±... only with y fixed): allowed by
-    // the duplicate check (the circuit's subgroup check decides).
     let mut zero = trustees(3, 13);
     zero[1].0 = Fr::from(0u64);
     let reg = registration_with(escrow_pk(S23), S23, k, zero, 13);
@@ -389,7 +421,26 @@ fn registry_constructor_refuses_bad_shapes() {
         let err = deploy_registry(&mut chain, &shapes).unwrap_err();
         assert_eq!(error(err), bad(at), "{shapes:?}");
     }
-    assert!(deploy_registry(&mut chain, &[(s(16, 16), v), (s(1, 1), v)]).is_ok());
+    let registry = deploy_registry(&mut chain, &[(s(16, 16), v), (s(1, 1), v)]).unwrap();
+    let r = chain
+        .call(registry, R::MAX_TRUSTEESCall {}.abi_encode().into())
+        .unwrap();
+    assert_eq!(
+        U256::from_be_slice(&r.output),
+        U256::from(escrow::MAX_TRUSTEES)
+    );
+    let r = chain
+        .call(
+            registry,
+            R::verifierOfCall {
+                threshold: 16,
+                trustees: 16,
+            }
+            .abi_encode()
+            .into(),
+        )
+        .unwrap();
+    assert_eq!(Address::from_slice(&r.output[12..]), v);
 }
 
 const MAX_AGE: u64 = 10;
@@ -492,5 +543,4 @@ fn registry_works_with_snarkjs_and_rendered_verifiers() {
         bad.digest += U256::from(1u64);
         assert!(register_raw(&mut chain, registry, &bad).is_err());
     }
-    let _ = escrow::MAX_TRUSTEES;
 }
