@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup};
+use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
