@@ -4,6 +4,8 @@
 //! Constraint counts are printed with the setup time.
 //!
 //! `cargo bench -p zkbackup-benches --bench escrow`; see benches/README.md.
+// criterion_group! generates undocumented public functions.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{rngs::StdRng, SeedableRng};

@@ -1,6 +1,6 @@
 //! `zkbackup demo`: the whole product on the embedded default — a generated state, an
 //! in-process EVM (revm), backup, setup, parallel proving, off-chain and on-chain
-//! verification, the key escrowed 2-of-3 (dealt, proven, verified off chain and registered on
+//! verification, the key escrowed k-of-n (2-of-3 by default; dealt, proven, verified off chain and registered on
 //! chain), a vault withdrawal gated on freshness and escrow, and a recovery drill from two
 //! trustees' shares.
 
@@ -34,10 +34,28 @@ use zkbackup_prover::{EscrowKeys, ProveJob, ProvingKeys};
 use zkbackup_verifier::escrow::{read_escrow_file, verify_escrow, write_escrow_file, EscrowFile};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
 
-/// The demo's escrow: 2 of 3 trustees.
-const ESCROW_K: usize = 2;
-/// See [`ESCROW_K`].
-const ESCROW_N: usize = 3;
+/// Trustee labels the demo's escrow file shows (bound by nothing).
+const LABELS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+/// `--escrow K-of-N`: the shapes the embedded chain has a verifier for (2 + 2n public
+/// inputs: the committed `Groth16Verifier8` and `Groth16Verifier12`).
+fn escrow_shape(text: &str) -> Result<EscrowShape, String> {
+    let (k, n) = text
+        .split_once("-of-")
+        .ok_or_else(|| format!("{text:?}: expected K-of-N, e.g. 2-of-3"))?;
+    let k: usize = k
+        .parse()
+        .map_err(|_| format!("{text:?}: K is not a number"))?;
+    let n: usize = n
+        .parse()
+        .map_err(|_| format!("{text:?}: N is not a number"))?;
+    if n != 3 && n != 5 {
+        return Err(format!(
+            "{text:?}: the demo's embedded chain has escrow verifiers for 3 and 5 trustees only"
+        ));
+    }
+    EscrowShape::new(k, n).map_err(|e| format!("{text:?}: {e}"))
+}
 
 /// Run the whole path on generated data and an in-process EVM, and print a report with a
 /// ✓ or ✗ per step (exit code 1 if any step fails). After the first attestation, one
@@ -64,6 +82,9 @@ pub struct DemoArgs {
     /// Print the report as one JSON object on stdout (each step with its time in seconds).
     #[arg(long)]
     json: bool,
+    /// The escrow of the key: K of N trustees (N = 3 or 5); the drill uses the last K shares.
+    #[arg(long, value_name = "K-of-N", default_value = "2-of-3", value_parser = escrow_shape)]
+    escrow: EscrowShape,
 }
 
 /// One finished step: its name, whether it passed, what it did (or why it failed), and
@@ -253,9 +274,10 @@ fn demo(
     })?;
     let vk = keys.vk().clone();
 
-    // The key escrowed 2-of-3 to three trustees (escrow setup, deal, proof, escrow.json).
-    let escrow_shape = EscrowShape::new(ESCROW_K, ESCROW_N)?;
-    let trustees: Vec<TrusteeSecret> = (0..ESCROW_N).map(|_| TrusteeSecret::generate()).collect();
+    // The key escrowed k-of-n to n trustees (escrow setup, deal, proof, escrow.json).
+    let escrow_shape = args.escrow;
+    let (escrow_k, escrow_n) = (escrow_shape.threshold, escrow_shape.trustees);
+    let trustees: Vec<TrusteeSecret> = (0..escrow_n).map(|_| TrusteeSecret::generate()).collect();
     let escrow_keys = report.step("escrow setup (single party)", || {
         let mut keys = EscrowKeys::generate(escrow_shape, &mut OsRng)?;
         keys.write(&dir.join("keys"))?;
@@ -263,11 +285,11 @@ fn demo(
         Ok((keys, detail))
     })?;
     let escrow_path = dir.join("escrow.json");
-    let escrow = report.step("escrow deal 2-of-3 (prove)", || {
+    let escrow = report.step("escrow deal (prove)", || {
         let publics: Vec<_> = trustees.iter().map(|t| t.public_key()).collect();
         let deal = deal(&key, escrow_shape, &publics)?;
         let proof = escrow_keys.prove(&deal, &mut OsRng)?;
-        let labels = ["alice", "bob", "carol"].map(String::from);
+        let labels: Vec<String> = LABELS.iter().map(|l| l.to_string()).collect();
         let file = EscrowFile::new(
             &deal,
             escrow_keys.circuit_id().to_owned(),
@@ -302,8 +324,8 @@ fn demo(
             &mut chain,
             &[(
                 ChainEscrowShape {
-                    threshold: ESCROW_K as u8,
-                    trustees: ESCROW_N as u8,
+                    threshold: escrow_k as u8,
+                    trustees: escrow_n as u8,
                 },
                 escrow_verifier,
             )],
@@ -317,13 +339,15 @@ fn demo(
                 max_age_blocks: 100,
             },
             registry,
-            ESCROW_K as u64,
+            escrow_k as u64,
         )?;
         Ok((
             (flow, registry),
-            "StateSource, Groth16Verifier, BackupGate, Groth16Verifier8, EscrowRegistry, \
-             ExampleVault (fresh and escrowed 2-of-3)"
-                .to_string(),
+            format!(
+                "StateSource, Groth16Verifier, BackupGate, Groth16Verifier{}, EscrowRegistry, \
+                 ExampleVault (fresh and escrowed {escrow_shape})",
+                2 + 2 * escrow_n
+            ),
         ))
     })?;
     let (mut flow, registry) = flow;
@@ -452,8 +476,8 @@ fn demo(
         let registration = EscrowRegistration {
             key_commitment: escrow.key_commitment,
             shape: ChainEscrowShape {
-                threshold: ESCROW_K as u8,
-                trustees: ESCROW_N as u8,
+                threshold: escrow_k as u8,
+                trustees: escrow_n as u8,
             },
             trustees: escrow.trustee_keys().iter().map(|p| (p.x, p.y)).collect(),
             digest: escrow.digest,
@@ -462,18 +486,22 @@ fn demo(
         let r = register(&mut flow.chain, registry, &registration)?;
         let on_chain = escrow_of(&mut flow.chain, registry, key.commitment())?
             .ok_or_else(|| anyhow!("escrowOf(K) is empty after register"))?;
+        check(on_chain.trustees == registration.trustees, || {
+            "escrowOf(K) names other trustees".into()
+        })?;
         check(on_chain.digest == escrow.digest, || {
             "escrowOf(K) names another digest".into()
         })?;
         check(
-            is_escrowed(&mut flow.chain, registry, key.commitment(), ESCROW_K as u64)?,
-            || "isEscrowed(K, 2) is false after register".into(),
+            is_escrowed(&mut flow.chain, registry, key.commitment(), escrow_k as u64)?,
+            || format!("isEscrowed(K, {escrow_k}) is false after register"),
         )?;
         Ok((
             (),
             format!(
-                "proof verified on chain, {} gas; escrowOf(K) names the 3 trustees",
-                r.gas_used
+                "proof verified on chain, {} gas; escrowOf(K) names the {} trustees",
+                r.gas_used,
+                on_chain.trustees.len()
             ),
         ))
     })?;
@@ -578,12 +606,13 @@ fn demo(
         ))
     })?;
 
-    report.step("recovery drill (2 of 3 trustees)", || {
-        // Trustees 1 and 3 open their shares from escrow.json alone; the key is rebuilt,
+    report.step("recovery drill (trustee shares)", || {
+        // The last k trustees open their shares from escrow.json alone; the key is rebuilt,
         // checked against K, and the latest backup restored with it and re-rooted.
         let start = Instant::now();
         let file = read_escrow_file(&escrow_path)?;
-        let shares = [1u64, 3]
+        let shares = ((escrow_n - escrow_k + 1) as u64..=escrow_n as u64)
+            .collect::<Vec<_>>()
             .iter()
             .map(|&i| {
                 let ct = file.share(i).ok_or_else(|| anyhow!("no share {i}"))?;
@@ -604,7 +633,7 @@ fn demo(
         Ok((
             (),
             format!(
-                "key from 2 shares in {:.0} ms; RTO {:.2} s ({:.0} records/s), root matches the chain's",
+                "key from {escrow_k} of {escrow_n} shares in {:.0} ms; RTO {:.2} s ({:.0} records/s), root matches the chain's",
                 key_secs * 1e3,
                 secs,
                 changed.len() as f64 / secs

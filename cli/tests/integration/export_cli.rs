@@ -92,10 +92,10 @@ fn demo_step_times_add_up_to_the_total() {
             .position(|n| *n == name)
             .unwrap_or_else(|| panic!("no step {name:?} in {names:?}"))
     };
-    assert!(at("escrow deal 2-of-3 (prove)") < at("escrow verify off chain"));
+    assert!(at("escrow deal (prove)") < at("escrow verify off chain"));
     assert!(at("vault refuses: key not escrowed") < at("escrow register on chain"));
     assert!(at("escrow register on chain") < at("vault withdraw (fresh, escrowed)"));
-    assert_eq!(names.last(), Some(&"recovery drill (2 of 3 trustees)"));
+    assert_eq!(names.last(), Some(&"recovery drill (trustee shares)"));
     assert!(demo().dir.join("escrow.json").exists());
     let total = report["total_secs"].as_f64().unwrap();
     let mut sum = 0.0;
