@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod escrow;
 pub mod estimate;
 pub mod keys;
 pub mod prove;
 pub mod reduction;
 pub mod run;
 
+pub use escrow::{EscrowKeys, EscrowKeysMeta};
 pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKeysMeta, Setup};
 pub use prove::{ChunkMatrices, ChunkProver, ProveError};
 pub use reduction::{CircomReduction, Reduction};

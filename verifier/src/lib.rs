@@ -15,6 +15,7 @@
 //! - [`verify`]: [`verify_bundle`] and its checks, [`Expected`], [`Summary`],
 //!   [`BackupSummary`];
 //! - [`error`]: why verification failed, [`VerifyError`];
+//! - [`escrow`]: the escrow file (`escrow.json`) and [`escrow::verify_escrow`];
 //! - [`bundle`]: the JSON proof bundle, strict parsing and rendering, [`circuit_id`];
 //! - [`keys`]: verifying keys as bytes (`vk.bin`);
 //! - [`snarkjs`]: `verification_key.json` (export and import), `proof_<i>.json`,
@@ -38,6 +39,7 @@ pub mod batch;
 pub mod bundle;
 mod encoding;
 pub mod error;
+pub mod escrow;
 pub mod groth16;
 pub mod keys;
 pub mod single;
