@@ -129,7 +129,7 @@ pub enum TrusteeFileError {
         source: serde_json::Error,
     },
     /// The `kind` is not the one expected (another zkbackup file, or none).
-    #[error("{path}: not a {expected}: {found}")]
+    #[error("{path}: not {}: {found}", with_article(.expected))]
     Kind {
         /// The file.
         path: PathBuf,
@@ -189,6 +189,16 @@ impl TrusteeFileError {
             }
         }
     }
+}
+
+/// "a trustee key file", "an escrow share file".
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }
 
 /// Reads at most [`MAX_TRUSTEE_FILE_LEN`] bytes of `path` into a buffer wiped on drop (never

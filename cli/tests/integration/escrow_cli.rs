@@ -114,12 +114,16 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
     );
     assert!(p("keys/escrow-2-of-3").is_dir(), "{setup}");
     let dealt = json(
-        &deal(dir, &["t1.pub.json", "t2.pub.json", "t3.json"], "escrow.json")
-            .flag("--label", "alice")
-            .flag("--label", "bob")
-            .flag("--label", "carol")
-            .arg("--json")
-            .ok(),
+        &deal(
+            dir,
+            &["t1.pub.json", "t2.pub.json", "t3.json"],
+            "escrow.json",
+        )
+        .flag("--label", "alice")
+        .flag("--label", "bob")
+        .flag("--label", "carol")
+        .arg("--json")
+        .ok(),
     );
     assert_eq!(dealt["key_commitment"], k_hex.as_str());
     assert_eq!(dealt["circuit_id"], setup["circuit_id"]);
@@ -130,13 +134,25 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
     assert_eq!(file["trustees"][1]["label"], "bob");
     assert_eq!(file["escrowDigest"], dealt["escrow_digest"]);
     // Refusals of the deal: an existing output, a trustee twice, a wrong count of labels.
-    let err = deal(dir, &["t1.pub.json", "t2.pub.json", "t3.pub.json"], "escrow.json").fails(2);
+    let err = deal(
+        dir,
+        &["t1.pub.json", "t2.pub.json", "t3.pub.json"],
+        "escrow.json",
+    )
+    .fails(2);
     assert!(err.contains("already exists"), "{err}");
     let err = deal(dir, &["t1.pub.json", "t2.pub.json", "t1.json"], "dup.json").fails(2);
-    assert!(err.contains("trustees 1") && err.contains("same public key"), "{err}");
-    let err = deal(dir, &["t1.pub.json", "t2.pub.json", "t3.pub.json"], "l.json")
-        .flag("--label", "x")
-        .fails(2);
+    assert!(
+        err.contains("trustees 1") && err.contains("same public key"),
+        "{err}"
+    );
+    let err = deal(
+        dir,
+        &["t1.pub.json", "t2.pub.json", "t3.pub.json"],
+        "l.json",
+    )
+    .flag("--label", "x")
+    .fails(2);
     assert!(err.contains("one label per trustee"), "{err}");
     let err = deal(dir, &["t1.pub.json", "key.json", "t3.pub.json"], "k.json").fails(2);
     assert!(err.contains("backup key file"), "{err}");
@@ -168,16 +184,58 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
     ]);
     // A flipped ciphertext: the file's own check (the digest recomputed) refuses it.
     let mut flipped = file.clone();
-    let c0 = flipped["shares"][0]["ciphertext"][0].as_str().unwrap().to_string();
+    let c0 = flipped["shares"][0]["ciphertext"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let last = c0.as_bytes()[c0.len() - 1];
-    let changed = format!("{}{}", &c0[..c0.len() - 1], if last == b'1' { '2' } else { '1' });
+    let changed = format!(
+        "{}{}",
+        &c0[..c0.len() - 1],
+        if last == b'1' { '2' } else { '1' }
+    );
     flipped["shares"][0]["ciphertext"][0] = changed.into();
     std::fs::write(p("flipped.json"), flipped.to_string()).unwrap();
     let err = fails(
-        &["escrow", "verify", s(&p("flipped.json")), "--key-commitment", &k_hex, "--keys-dir", s(&p("keys"))],
+        &[
+            "escrow",
+            "verify",
+            s(&p("flipped.json")),
+            "--key-commitment",
+            &k_hex,
+            "--keys-dir",
+            s(&p("keys")),
+        ],
         2,
     );
     assert!(err.contains("flipped.json"), "{err}");
+
+    // Another deal's proof spliced into this file: well-formed, but the proof fails (exit 1).
+    deal(
+        dir,
+        &["t1.pub.json", "t2.pub.json", "t3.pub.json"],
+        "escrow2.json",
+    )
+    .ok();
+    let mut spliced = file.clone();
+    spliced["proof"] = read_json(&p("escrow2.json"))["proof"].clone();
+    std::fs::write(p("spliced.json"), spliced.to_string()).unwrap();
+    let err = fails(
+        &[
+            "escrow",
+            "verify",
+            s(&p("spliced.json")),
+            "--key-commitment",
+            &k_hex,
+            "--keys-dir",
+            s(&p("keys")),
+        ],
+        1,
+    );
+    assert!(
+        err.contains("spliced.json does not verify") && err.contains("proof"),
+        "{err}"
+    );
 
     // Open: each trustee its share (owner-only); an outsider is refused.
     for i in 1..=3 {
@@ -222,53 +280,116 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
     let original = std::fs::read(p("key.json")).unwrap();
     for (a, b) in [(1, 2), (1, 3), (2, 3)] {
         let out = p(&format!("key{a}{b}.json"));
-        let stdout = recover(&escrow, &[&p(&format!("s{a}.json")), &p(&format!("s{b}.json"))], &out).ok();
+        let stdout = recover(
+            &escrow,
+            &[&p(&format!("s{a}.json")), &p(&format!("s{b}.json"))],
+            &out,
+        )
+        .ok();
         assert_eq!(stdout.trim(), format!("commitment {k_hex}"));
         assert_eq!(std::fs::read(&out).unwrap(), original, "shares {a}, {b}");
         #[cfg(unix)]
         assert_eq!(mode(&out), 0o600);
     }
+    // A share others can read draws a warning (it still recovers).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::copy(p("s2.json"), p("open-s2.json")).unwrap();
+        std::fs::set_permissions(p("open-s2.json"), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        let out = recover(
+            &escrow,
+            &[&p("open-s2.json"), &p("s3.json")],
+            &p("key-open.json"),
+        )
+        .run();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("warning: the share file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
     let err = recover(&escrow, &[&p("s1.json"), &p("s2.json")], &p("key12.json")).fails(2);
     assert!(err.contains("already exists"), "{err}");
     // One share: refused.
     let err = recover(&escrow, &[&p("s2.json")], &p("r1.json")).fails(2);
-    assert!(err.contains("1 share given") && err.contains("needs 2"), "{err}");
+    assert!(
+        err.contains("1 share given") && err.contains("needs 2"),
+        "{err}"
+    );
     // The same share twice: refused.
     let err = recover(&escrow, &[&p("s2.json"), &p("s2.json")], &p("r2.json")).fails(2);
     assert!(err.contains("both share 2"), "{err}");
     // A share of another escrow of the same key and trustees: refused by its digest.
-    deal(dir, &["t1.pub.json", "t2.pub.json", "t3.pub.json"], "escrow2.json").ok();
     Cmd::new("escrow")
         .arg("open")
         .path("--escrow", &p("escrow2.json"))
         .path("--trustee-key", &p("t1.json"))
         .path("--out", &p("other-s1.json"))
         .ok();
-    let err = recover(&escrow, &[&p("other-s1.json"), &p("s2.json")], &p("r3.json")).fails(2);
-    assert!(err.contains("other-s1.json") && err.contains("another escrow"), "{err}");
+    let err = recover(
+        &escrow,
+        &[&p("other-s1.json"), &p("s2.json")],
+        &p("r3.json"),
+    )
+    .fails(2);
+    assert!(
+        err.contains("other-s1.json") && err.contains("another escrow"),
+        "{err}"
+    );
     // A corrupted share file: refused by the reader, naming it.
     let mut corrupt = read_json(&p("s3.json"));
     corrupt["share"][0] = "01".into();
     write_secret(&p("corrupt-s3.json"), &corrupt);
-    let err = recover(&escrow, &[&p("s1.json"), &p("corrupt-s3.json")], &p("r4.json")).fails(2);
-    assert!(err.contains("corrupt-s3.json") && err.contains("leading zeros"), "{err}");
+    let err = recover(
+        &escrow,
+        &[&p("s1.json"), &p("corrupt-s3.json")],
+        &p("r4.json"),
+    )
+    .fails(2);
+    assert!(
+        err.contains("corrupt-s3.json") && err.contains("leading zeros"),
+        "{err}"
+    );
     // A wrong but well-formed share: detected, the subsets tried named.
     let mut wrong = read_json(&p("s3.json"));
     let y: String = wrong["share"][0].as_str().unwrap().to_string();
-    let y1 = if y.ends_with('0') { format!("{}1", &y[..y.len() - 1]) } else { format!("{}0", &y[..y.len() - 1]) };
+    let y1 = if y.ends_with('0') {
+        format!("{}1", &y[..y.len() - 1])
+    } else {
+        format!("{}0", &y[..y.len() - 1])
+    };
     wrong["share"][0] = y1.into();
     write_secret(&p("wrong-s3.json"), &wrong);
-    let err = recover(&escrow, &[&p("s1.json"), &p("wrong-s3.json")], &p("r5.json")).fails(2);
-    assert!(err.contains("{1, 3}") && err.contains("recover the key"), "{err}");
+    let err = recover(
+        &escrow,
+        &[&p("s1.json"), &p("wrong-s3.json")],
+        &p("r5.json"),
+    )
+    .fails(2);
+    assert!(
+        err.contains("{1, 3}") && err.contains("recover the key"),
+        "{err}"
+    );
     // With a third, good share the subset without the wrong one gives the key.
-    recover(&escrow, &[&p("s1.json"), &p("wrong-s3.json"), &p("s2.json")], &p("r6.json")).ok();
+    recover(
+        &escrow,
+        &[&p("s1.json"), &p("wrong-s3.json"), &p("s2.json")],
+        &p("r6.json"),
+    )
+    .ok();
     assert_eq!(std::fs::read(p("r6.json")).unwrap(), original);
     for r in ["r1.json", "r2.json", "r3.json", "r4.json", "r5.json"] {
         assert!(!p(r).exists(), "{r} written after a refusal");
     }
 
     // The drill: shares → key → restore → re-root; writes nothing.
-    let before: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let before: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     let drill = |root: &str, size: u64| {
         Cmd::new("drill")
             .path("--backup", &p("backup.zkb"))
@@ -282,9 +403,18 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["root"], root_hex.as_str());
     assert_eq!(report["records"], 5);
-    assert!(report["records_per_second"].as_f64().unwrap() > 0.0, "{report}");
-    assert!(report["stages"]["restore_and_reroot"].as_f64().is_some(), "{report}");
-    let after: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(
+        report["records_per_second"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(
+        report["stages"]["restore_and_reroot"].as_f64().is_some(),
+        "{report}"
+    );
+    let after: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(before, after, "the drill wrote nothing");
     let err = drill(&root_hex, 6).fails(1);
     assert!(err.contains("5 records, not the expected 6"), "{err}");
@@ -299,7 +429,9 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
         .fails(2);
     assert!(err.contains("needs 2"), "{err}");
     // Asked to, it writes the records.
-    let text_report = drill(&root_hex, 5).path("--out-records", &p("restored.csv")).ok();
+    let text_report = drill(&root_hex, 5)
+        .path("--out-records", &p("restored.csv"))
+        .ok();
     assert!(text_report.contains("records/s"), "{text_report}");
     assert_eq!(
         std::fs::read_to_string(p("restored.csv")).unwrap(),

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use zkbackup_core::babyjubjub::Point;
 use zkbackup_core::escrow::{deal_with, EscrowShape};
 use zkbackup_core::field;
-use zkbackup_formats::fs::write_new_file;
 use zkbackup_formats::trustee::read_any_public_key;
 use zkbackup_formats::TrusteeFileKind;
-use zkbackup_prover::escrow::{escrow_file, EscrowKeys};
+use zkbackup_prover::escrow::EscrowKeys;
+use zkbackup_verifier::escrow::{write_escrow_file, EscrowFile, EscrowFileError};
 
 /// Split the escrow key k-of-n among trustees (Shamir over the BN254 scalar field), encrypt
 /// share i to trustee i (ECDH on Baby Jubjub + poseidon-cipher), prove the deal with
@@ -89,7 +89,7 @@ pub fn run(args: DealArgs) -> anyhow::Result<()> {
         trustees.push(public);
     }
     let key = crate::keyfile::read_escrow_key(&args.key)?;
-    let shape_dir = super::setup::shape_dir(&args.keys_dir, shape);
+    let shape_dir = EscrowKeys::dir(&args.keys_dir, shape);
     let spinner = progress::spinner("loading the escrow keys");
     let start = std::time::Instant::now();
     let keys = EscrowKeys::read(&args.keys_dir, shape)
@@ -121,25 +121,24 @@ pub fn run(args: DealArgs) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     let proof = proof?;
     let prove_secs = start.elapsed().as_secs_f64();
-    let labels: Vec<Option<String>> = if args.labels.is_empty() {
-        vec![None; n]
-    } else {
-        args.labels.iter().cloned().map(Some).collect()
-    };
-    let file = escrow_file(&deal, &proof, keys.circuit_id(), labels);
-    let json = file.to_json();
-    write_new_file(&args.out, |w| w.write_all(json.as_bytes()))
-        .with_context(|| format!("cannot write {}", args.out.display()))
-        .map_err(|e| {
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::AlreadyExists)
-            }) {
-                crate::error::InputError(e).into()
-            } else {
-                e
-            }
-        })?;
+    let file = EscrowFile::new(
+        &deal,
+        keys.circuit_id().to_string(),
+        proof.into(),
+        &args.labels,
+    );
+    match write_escrow_file(&args.out, &file) {
+        Ok(()) => {}
+        Err(EscrowFileError::Write { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            return Err(bad_input(format!(
+                "--out {}: already exists; refusing to overwrite it",
+                args.out.display()
+            )));
+        }
+        Err(e) => return Err(e).context("writing the escrow file"),
+    }
     let k_hex = field::to_hex(&deal.key_commitment());
     let digest = field::to_hex(&deal.digest());
     let mut out = std::io::stdout().lock();

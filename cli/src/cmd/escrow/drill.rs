@@ -188,7 +188,10 @@ fn drill(args: &DrillArgs) -> anyhow::Result<()> {
              {restore_secs:.3} s"
         ))?;
         if let (Some(path), Some(secs)) = (&args.out_records, write_secs) {
-            eprintln!("wrote the records to {} ({secs:.3} s, not counted)", path.display());
+            eprintln!(
+                "wrote the records to {} ({secs:.3} s, not counted)",
+                path.display()
+            );
         }
     }
     Ok(())

@@ -62,6 +62,7 @@ pub fn read_escrow(path: &Path) -> anyhow::Result<EscrowFile> {
 /// read it (exit 2 on any problem).
 pub fn read_trustee_secret(path: &Path) -> anyhow::Result<TrusteeSecret> {
     crate::args::expect_file("--trustee-key", path, "a trustee key file")?;
+    let secret = read_trustee_key(path).input_error()?;
     if let Some(warning) = crate::keyfile::secret_permission_warning(
         path,
         "trustee key file",
@@ -69,7 +70,7 @@ pub fn read_trustee_secret(path: &Path) -> anyhow::Result<TrusteeSecret> {
     ) {
         eprintln!("{warning}");
     }
-    read_trustee_key(path).input_error()
+    Ok(secret)
 }
 
 /// Refuses an output path that exists, before any work (exit 2); the final write refuses it
@@ -88,10 +89,15 @@ pub fn refuse_existing(flag: &str, path: &Path) -> anyhow::Result<()> {
 
 /// The shares given to `--share`, read and checked against the escrow: same `K` and digest,
 /// indices of the escrow's trustees, no index twice. Exit 2 on any problem.
-pub fn read_shares(escrow_path: &Path, escrow: &EscrowFile, paths: &[PathBuf]) -> anyhow::Result<Vec<ShareFile>> {
+pub fn read_shares(
+    escrow_path: &Path,
+    escrow: &EscrowFile,
+    paths: &[PathBuf],
+) -> anyhow::Result<Vec<ShareFile>> {
     let mut shares: Vec<(PathBuf, ShareFile)> = Vec::with_capacity(paths.len());
     for path in paths {
         crate::args::expect_file("--share", path, "a share file from `zkbackup escrow open`")?;
+        let share = ShareFile::read(path).input_error()?;
         if let Some(warning) = crate::keyfile::secret_permission_warning(
             path,
             "share file",
@@ -99,7 +105,6 @@ pub fn read_shares(escrow_path: &Path, escrow: &EscrowFile, paths: &[PathBuf]) -
         ) {
             eprintln!("{warning}");
         }
-        let share = ShareFile::read(path).input_error()?;
         if share.key_commitment != escrow.key_commitment {
             return Err(bad_input(format!(
                 "{}: a share of another key: its keyCommitment is {}, {} escrows {}",

@@ -33,18 +33,17 @@ pub struct SetupArgs {
     json: bool,
 }
 
-/// The directory of one shape's escrow keys inside a keys directory.
-pub fn shape_dir(keys_dir: &std::path::Path, shape: EscrowShape) -> PathBuf {
-    keys_dir.join(format!("escrow-{}-of-{}", shape.threshold, shape.trustees))
-}
-
 /// Runs `zkbackup escrow setup`.
 pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     let shape = EscrowShape::new(args.threshold, args.trustees)
         .input_error()
         .context("--threshold/--trustees")?;
-    crate::args::expect_dir("--keys-dir", &args.keys_dir, "a directory for the proving keys")?;
-    let dir = shape_dir(&args.keys_dir, shape);
+    crate::args::expect_dir(
+        "--keys-dir",
+        &args.keys_dir,
+        "a directory for the proving keys",
+    )?;
+    let dir = EscrowKeys::dir(&args.keys_dir, shape);
     if dir.exists() {
         return Err(bad_input(format!(
             "{}: already holds the {}-of-{} escrow keys; refusing to overwrite them",
@@ -58,7 +57,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
     eprintln!("{SINGLE_PARTY_WARNING}");
     let spinner = progress::spinner("escrow setup");
     let start = std::time::Instant::now();
-    let keys = EscrowKeys::generate(shape, &mut OsRng).context("running the setup")?;
+    let mut keys = EscrowKeys::generate(shape, &mut OsRng).context("running the setup")?;
     keys.write(&args.keys_dir).context("writing the keys")?;
     spinner.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
@@ -72,6 +71,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
             "threshold": shape.threshold,
             "trustees": shape.trustees,
             "public_inputs": 2 + 2 * shape.trustees,
+            "constraints": keys.meta.constraints,
             "seconds": secs,
         });
         crate::error::stdout(writeln!(out, "{value}"))?;
@@ -79,9 +79,10 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
         crate::error::stdout(writeln!(out, "circuit {circuit_id}"))?;
     }
     eprintln!(
-        "{}-of-{} escrow keys in {} ({secs:.1} s)",
+        "{}-of-{} escrow circuit: {} constraints; keys in {} ({secs:.1} s)",
         shape.threshold,
         shape.trustees,
+        keys.meta.constraints,
         dir.display()
     );
     Ok(())

@@ -42,7 +42,11 @@ pub fn run(args: TrusteeKeygenArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.public_out {
         write_public_key(p, &public).context("writing the public key file")?;
     }
-    crate::error::stdout(std::io::stdout().lock().write_all(public_key_json(&public).as_bytes()))?;
+    crate::error::stdout(
+        std::io::stdout()
+            .lock()
+            .write_all(public_key_json(&public).as_bytes()),
+    )?;
     eprintln!(
         "wrote {} (owner-only); keep it secret: it opens this trustee's share of every escrow \
          dealt to it{}",

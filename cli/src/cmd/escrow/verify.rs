@@ -26,7 +26,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "0x…")]
     key_commitment: String,
     /// The proving keys directory holding escrow-<k>-of-<n>/ (from `escrow setup`)…
-    #[arg(long, value_name = "DIR", required_unless_present = "vk", conflicts_with = "vk")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "vk",
+        conflicts_with = "vk"
+    )]
     keys_dir: Option<PathBuf>,
     /// …or the verifying key of the escrow's shape: vk.bin or snarkjs's
     /// verification_key.json.
@@ -39,7 +44,11 @@ pub struct VerifyArgs {
 
 /// A verifying key file: snarkjs's JSON if it parses as a JSON object, else arkworks' vk.bin.
 fn read_vk_file(path: &Path) -> anyhow::Result<VerifyingKey<Bn254>> {
-    crate::args::expect_file("--vk", path, "a verifying key file (vk.bin or verification_key.json)")?;
+    crate::args::expect_file(
+        "--vk",
+        path,
+        "a verifying key file (vk.bin or verification_key.json)",
+    )?;
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .input_error()?;
@@ -72,17 +81,23 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     let file = super::read_escrow(&args.escrow)?;
     let shape = file.shape;
     let vk = match (&args.keys_dir, &args.vk) {
-        (Some(dir), None) => EscrowKeys::read(dir, shape)
-            .input_error()
-            .with_context(|| {
-                format!(
-                    "no {}-of-{} escrow keys in {}",
+        (Some(dir), None) => {
+            let file = EscrowKeys::dir(dir, shape).join(zkbackup_verifier::vk_file::VK_FILE);
+            if !file.is_file() {
+                return Err(bad_input(format!(
+                    "{} holds no {}-of-{} escrow keys ({} is missing; run `zkbackup escrow \
+                     setup --threshold {} --trustees {} --keys-dir {}`, or give --vk)",
+                    dir.display(),
+                    shape.threshold,
+                    shape.trustees,
+                    file.display(),
                     shape.threshold,
                     shape.trustees,
                     dir.display()
-                )
-            })?
-            .vk(),
+                )));
+            }
+            read_vk_file(&file)?
+        }
         (None, Some(vk)) => read_vk_file(vk)?,
         _ => return Err(bad_input("give --keys-dir or --vk")),
     };
