@@ -236,19 +236,31 @@ fn two_of_three_escrow_deal_verify_open_recover_and_drill() {
         err.contains("spliced.json does not verify") && err.contains("proof"),
         "{err}"
     );
+    // Opening it with the proof checked: refused, no share written.
+    let err = Cmd::new("escrow")
+        .arg("open")
+        .path("--escrow", &p("spliced.json"))
+        .path("--trustee-key", &p("t1.json"))
+        .path("--out", &p("spliced-s1.json"))
+        .path("--keys-dir", &p("keys"))
+        .fails(1);
+    assert!(err.contains("share was not written"), "{err}");
+    assert!(!p("spliced-s1.json").exists());
 
     // Open: each trustee its share (owner-only); an outsider is refused.
     for i in 1..=3 {
-        let out = json(
-            &Cmd::new("escrow")
-                .arg("open")
-                .path("--escrow", &escrow)
-                .path("--trustee-key", &p(&format!("t{i}.json")))
-                .path("--out", &p(&format!("s{i}.json")))
-                .arg("--json")
-                .ok(),
-        );
+        let mut cmd = Cmd::new("escrow")
+            .arg("open")
+            .path("--escrow", &escrow)
+            .path("--trustee-key", &p(&format!("t{i}.json")))
+            .path("--out", &p(&format!("s{i}.json")))
+            .arg("--json");
+        if i == 1 {
+            cmd = cmd.path("--keys-dir", &p("keys"));
+        }
+        let out = json(&cmd.ok());
         assert_eq!(out["index"], i);
+        assert_eq!(out["proof_checked"], i == 1);
         #[cfg(unix)]
         assert_eq!(mode(&p(&format!("s{i}.json"))), 0o600);
     }

@@ -15,8 +15,10 @@ use zkbackup_formats::{ShareFile, TrusteeFileError};
 /// trustees, compute the shared point s·E and decrypt the share (tag and pad checked), then
 /// write it to a new share file (mode 0600, never overwritten) for `escrow recover`.
 ///
-/// The escrow file is re-checked as it is read (digest and public inputs recomputed);
-/// the proof is checked by `escrow verify`. A share that decrypts is one the proof covers.
+/// The escrow file is re-checked as it is read (digest and public inputs recomputed); with
+/// --keys-dir or --vk the proof is checked too, before the share is written (else run
+/// `escrow verify`). A share that decrypts, of an escrow whose proof verifies, is one the
+/// proof covers: any k such shares rebuild the key behind K.
 #[derive(Clone, Debug, Args)]
 pub struct OpenArgs {
     /// The escrow file.
@@ -28,6 +30,12 @@ pub struct OpenArgs {
     /// The share file to create; must not exist. Keep it like the key.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Also verify the escrow's proof with the keys in this proving keys directory…
+    #[arg(long, value_name = "DIR", conflicts_with = "vk")]
+    keys_dir: Option<PathBuf>,
+    /// …or with this verifying key file (vk.bin or verification_key.json).
+    #[arg(long, value_name = "FILE")]
+    vk: Option<PathBuf>,
     /// Print one JSON object on stdout (the share file's path, index, K, digest; never the
     /// share) instead of the `share …` line.
     #[arg(long)]
@@ -62,6 +70,17 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
             )
         })?;
     drop(secret);
+    let proof_checked = args.keys_dir.is_some() || args.vk.is_some();
+    if proof_checked {
+        let vk =
+            super::verify::escrow_vk(args.keys_dir.as_deref(), args.vk.as_deref(), escrow.shape)?;
+        zkbackup_verifier::escrow::verify_escrow(&escrow, &vk, None).with_context(|| {
+            format!(
+                "{} does not verify; its share was not written",
+                args.escrow.display()
+            )
+        })?;
+    }
     let file = ShareFile {
         key_commitment: escrow.key_commitment,
         escrow_digest: escrow.digest,
@@ -87,6 +106,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
             "escrow_digest": field::to_hex(&escrow.digest),
             "threshold": escrow.shape.threshold,
             "trustees": escrow.shape.trustees,
+            "proof_checked": proof_checked,
         });
         crate::error::stdout(writeln!(out, "{value}"))?;
     } else {
@@ -99,6 +119,12 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
             field::to_hex(&escrow.key_commitment),
             args.out.display()
         );
+        if !proof_checked {
+            eprintln!(
+                "the proof was not checked: run `zkbackup escrow verify` (or give --keys-dir or \
+                 --vk) to know that any k opened shares rebuild the key"
+            );
+        }
     }
     Ok(())
 }

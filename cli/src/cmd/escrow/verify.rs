@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use zkbackup_core::escrow::EscrowShape;
 use zkbackup_core::field;
 use zkbackup_prover::escrow::EscrowKeys;
 use zkbackup_verifier::escrow::verify_escrow;
@@ -65,22 +66,13 @@ fn read_vk_file(path: &Path) -> anyhow::Result<VerifyingKey<Bn254>> {
     }
 }
 
-/// Runs `zkbackup escrow verify`.
-pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
-    let result = verify(&args);
-    if let (true, Err(e)) = (args.json, &result) {
-        println!("{}", json!({ "ok": false, "error": format!("{e:#}") }));
-    }
-    result
-}
-
-fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
-    let expected = field::parse(&args.key_commitment)
-        .input_error()
-        .with_context(|| format!("--key-commitment {}", args.key_commitment))?;
-    let file = super::read_escrow(&args.escrow)?;
-    let shape = file.shape;
-    let vk = match (&args.keys_dir, &args.vk) {
+/// The verifying key of `shape`: `keys_dir`/escrow-<k>-of-<n>/vk.bin, or the file `vk`.
+pub fn escrow_vk(
+    keys_dir: Option<&Path>,
+    vk: Option<&Path>,
+    shape: EscrowShape,
+) -> anyhow::Result<VerifyingKey<Bn254>> {
+    match (keys_dir, vk) {
         (Some(dir), None) => {
             let file = EscrowKeys::dir(dir, shape).join(zkbackup_verifier::vk_file::VK_FILE);
             if !file.is_file() {
@@ -96,11 +88,29 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
                     dir.display()
                 )));
             }
-            read_vk_file(&file)?
+            read_vk_file(&file)
         }
-        (None, Some(vk)) => read_vk_file(vk)?,
-        _ => return Err(bad_input("give --keys-dir or --vk")),
-    };
+        (None, Some(vk)) => read_vk_file(vk),
+        _ => Err(bad_input("give --keys-dir or --vk")),
+    }
+}
+
+/// Runs `zkbackup escrow verify`.
+pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
+    let result = verify(&args);
+    if let (true, Err(e)) = (args.json, &result) {
+        println!("{}", json!({ "ok": false, "error": format!("{e:#}") }));
+    }
+    result
+}
+
+fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
+    let expected = field::parse(&args.key_commitment)
+        .input_error()
+        .with_context(|| format!("--key-commitment {}", args.key_commitment))?;
+    let file = super::read_escrow(&args.escrow)?;
+    let shape = file.shape;
+    let vk = escrow_vk(args.keys_dir.as_deref(), args.vk.as_deref(), shape)?;
     let start = std::time::Instant::now();
     verify_escrow(&file, &vk, Some(expected))
         .with_context(|| format!("{} does not verify", args.escrow.display()))?;
