@@ -50,6 +50,10 @@ export const SETTINGS = {
 /** Contracts whose artifacts are committed (interfaces are not deployable). */
 const ARTIFACTS = {
   Groth16Verifier: "src/Groth16Verifier.sol",
+  Groth16Verifier8: "src/Groth16Verifier8.sol",
+  Groth16Verifier12: "src/Groth16Verifier12.sol",
+  EscrowRegistry: "src/EscrowRegistry.sol",
+  EscrowRegistryHashedTrustees: "src/EscrowRegistryHashedTrustees.sol",
   StateSource: "src/StateSource.sol",
   SeededStateSource: "src/SeededStateSource.sol",
   BackupGate: "src/BackupGate.sol",

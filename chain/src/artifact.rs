@@ -139,7 +139,31 @@ pub mod committed {
         "SeededStateSource.json"
     );
     artifact!(
-        /// `ExampleVault(gate, maxAgeBlocks)`.
+        /// `Groth16Verifier8`: 8 public inputs (a 2-of-3 escrow's), the key as constructor
+        /// argument.
+        groth16_verifier_8,
+        "Groth16Verifier8.json"
+    );
+    artifact!(
+        /// `Groth16Verifier12`: 12 public inputs (a 3-of-5 escrow's), the key as constructor
+        /// argument.
+        groth16_verifier_12,
+        "Groth16Verifier12.json"
+    );
+    artifact!(
+        /// `EscrowRegistry(ks, ns, verifiers)`: one verifier per escrow shape (k, n).
+        escrow_registry,
+        "EscrowRegistry.json"
+    );
+    artifact!(
+        /// Test only: `EscrowRegistryHashedTrustees(ks, ns, verifiers)`, the registry storing
+        /// keccak(trustee keys) instead of the keys (gas comparison).
+        escrow_registry_hashed_trustees,
+        "EscrowRegistryHashedTrustees.json"
+    );
+    artifact!(
+        /// `ExampleVault(gate, maxAgeBlocks, registry, minThreshold)` (registry 0: escrow not
+        /// required).
         example_vault,
         "ExampleVault.json"
     );
@@ -163,6 +187,10 @@ mod tests {
             committed::seeded_state_source(),
             committed::example_vault(),
             committed::poseidon_t3(),
+            committed::groth16_verifier_8(),
+            committed::groth16_verifier_12(),
+            committed::escrow_registry(),
+            committed::escrow_registry_hashed_trustees(),
         ] {
             assert!(a.abi.is_array(), "{}", a.name);
             let libs: BTreeMap<String, Address> = a

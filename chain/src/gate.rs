@@ -267,15 +267,40 @@ pub struct GateFlow<B: EvmBackend = EmbeddedChain> {
 }
 
 impl<B: EvmBackend> GateFlow<B> {
-    /// Deploys a `StateSource`, the verifier for `vk`, a `BackupGate` and an `ExampleVault`.
+    /// Deploys a `StateSource`, the verifier for `vk`, a `BackupGate` and an `ExampleVault`
+    /// that does not require an escrowed key.
     pub fn deploy(chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
-        Self::deploy_with(chain, vk, config, &committed::state_source())
+        Self::deploy_with(chain, vk, config, &committed::state_source(), None)
+    }
+
+    /// As [`GateFlow::deploy`], with a vault that also requires the gate's key to be escrowed
+    /// in the `EscrowRegistry` at `registry` (deployed before on `chain`, see
+    /// [`crate::escrow::deploy_registry`]) with a threshold of at least `min_threshold`.
+    pub fn deploy_escrowed(
+        chain: B,
+        vk: &VerifyingKey<Bn254>,
+        config: GateConfig,
+        registry: Address,
+        min_threshold: u64,
+    ) -> Result<Self> {
+        if registry == Address::ZERO {
+            return Err(ChainError::Input(
+                "an escrowed vault needs a registry address".into(),
+            ));
+        }
+        Self::deploy_with(
+            chain,
+            vk,
+            config,
+            &committed::state_source(),
+            Some((registry, min_threshold)),
+        )
     }
 
     /// As [`GateFlow::deploy`], with a test-only `SeededStateSource` whose root and size are
     /// set by [`GateFlow::seed_state`] (benchmarks of large states).
     pub fn deploy_seeded(chain: B, vk: &VerifyingKey<Bn254>, config: GateConfig) -> Result<Self> {
-        Self::deploy_with(chain, vk, config, &committed::seeded_state_source())
+        Self::deploy_with(chain, vk, config, &committed::seeded_state_source(), None)
     }
 
     fn deploy_with(
@@ -283,6 +308,7 @@ impl<B: EvmBackend> GateFlow<B> {
         vk: &VerifyingKey<Bn254>,
         config: GateConfig,
         source: &crate::Artifact,
+        escrow: Option<(Address, u64)>,
     ) -> Result<Self> {
         if config.chunk_size == 0 || !config.chunk_size.is_power_of_two() {
             return Err(ChainError::Input(format!(
@@ -300,9 +326,12 @@ impl<B: EvmBackend> GateFlow<B> {
         }
         .abi_encode();
         let gate = chain.deploy(&committed::backup_gate(), &gate_args)?;
+        let (registry, min_threshold) = escrow.unwrap_or((Address::ZERO, 0));
         let vault_args = ExampleVault::constructorCall {
             gate_: gate,
             maxAgeBlocks_: U256::from(config.max_age_blocks),
+            registry_: registry,
+            minThreshold_: U256::from(min_threshold),
         }
         .abi_encode();
         let vault = chain.deploy(&committed::example_vault(), &vault_args)?;
@@ -422,7 +451,9 @@ impl<B: EvmBackend> GateFlow<B> {
         )
     }
 
-    /// Withdraws `wei` from the vault (reverts with `StaleBackup` unless the gate is fresh).
+    /// Withdraws `wei` from the vault (reverts with `StaleBackup` unless the gate is fresh,
+    /// and, for a vault of [`GateFlow::deploy_escrowed`], `KeyNotEscrowed` unless the key is
+    /// escrowed).
     pub fn withdraw(&mut self, wei: U256) -> Result<Receipt> {
         let data = ExampleVault::withdrawCall { amount: wei }.abi_encode();
         self.send(self.addresses.vault, data, U256::ZERO)

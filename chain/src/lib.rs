@@ -1,6 +1,7 @@
 //! zkbackup on chain: the committed contract artifacts (`contracts/out`), an in-process EVM
 //! on revm ([`EmbeddedChain`]), the gate flow ([`GateFlow`]: state source, verifier, gate,
-//! vault), and the standalone Solidity verifier export ([`render_verifier`]).
+//! vault), the escrow registry ([`escrow`]), and the standalone Solidity verifier export
+//! ([`render_verifier`], for any number of public inputs).
 //!
 //! Nothing here needs solc: the artifacts are compiled once by `contracts/build.mjs` and
 //! embedded; a verifier for any verifying key is the committed `Groth16Verifier` artifact with
@@ -15,6 +16,7 @@
 
 pub mod abi;
 pub mod artifact;
+pub mod escrow;
 pub mod evm;
 pub mod gate;
 pub mod render;
@@ -23,9 +25,10 @@ pub mod submit;
 
 pub use abi::{fr_to_u256, proof_words, u256_to_fr, vk_words};
 pub use artifact::Artifact;
+pub use escrow::{EscrowRecord, EscrowRegistration, EscrowShape};
 pub use evm::{EmbeddedChain, EvmBackend, Receipt};
 pub use gate::{gate_inputs, Attestation, AttestationRecord, GateConfig, GateFlow};
-pub use render::render_verifier;
+pub use render::{render_verifier, verifier_template};
 pub use rpc::{read_state_root, RpcChain};
 pub use submit::{
     AttestReport, LineageOnChain, Plan, PlanError, RawSubmission, SubmitTx, MAX_GAS_CAP,
@@ -108,7 +111,8 @@ pub enum ChainError {
         /// The ABI decoder's error.
         source: alloy_sol_types::Error,
     },
-    /// A verifying key, proof or input does not fit the contracts (e.g. not 5 public inputs).
+    /// A verifying key, proof or input does not fit the contracts (e.g. a number of public
+    /// inputs without a verifier).
     #[error("invalid input: {0}")]
     Input(String),
     /// The chunk roots or commitments do not form a LeanIMT (e.g. no chunks).

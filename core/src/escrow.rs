@@ -40,8 +40,12 @@
 //! The escrow circuit costs ≈3.8k constraints per trustee and the verifier one ecMul per
 //! public input (`2 + 2n`): 16 trustees is ≈64k constraints and 34 inputs, the largest
 //! circuit and verifier we are willing to ship. [`recover`] tries every `k`-subset of the
-//! shares given: at most `C(16, 8) = 12870`, a fraction of a second. The registry stores
-//! `k` and `n` in a byte each.
+//! shares given: at most `C(16, 8) = 12870`, under a second. The digest of 16 trustees is
+//! 68 elements, 5 Poseidon16 calls. The design's registry stores `k` and `n` as `uint8`.
+//!
+//! # What the digest does not hold
+//! The trustees' keys: they are public inputs of their own, so the chain sees them without
+//! hashing them. `k` and `n` are in both the digest and the verifying key's shape.
 
 use crate::babyjubjub::{base8, checked_point, mul, Point, PointError, Scalar};
 use crate::cipher::{self, CipherError};
@@ -49,10 +53,10 @@ use crate::escrow_key::EscrowKey;
 use crate::poseidon::hash;
 use crate::trustee_key::{shared_point, TrusteeSecret};
 use ark_bn254::Fr;
-use ark_ff::{Field, One, PrimeField, UniformRand, Zero};
+use ark_ff::{PrimeField, UniformRand, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use std::fmt;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The ASCII bytes of the escrow digest's domain tag.
 pub const ESCROW_DOMAIN: &[u8] = b"zkbackup/escrow/v1";
@@ -137,7 +141,7 @@ pub enum EscrowError {
     /// The ephemeral secret `e` is zero (every shared point would be the identity).
     #[error("the ephemeral secret is zero")]
     ZeroEphemeral,
-    /// A share index outside `1 ..= n` (or `0`, the key itself).
+    /// A share index outside `1 ..= n`.
     #[error("share index {index} is not in 1..={trustees}")]
     Index {
         /// The index.
@@ -145,6 +149,9 @@ pub enum EscrowError {
         /// `n`.
         trustees: usize,
     },
+    /// Share index 0 (the polynomials at 0 are the key itself: no trustee has index 0).
+    #[error("share index 0 is not a trustee's")]
+    ZeroIndex,
     /// The share does not decrypt (wrong trustee key, index or ephemeral key, or an altered
     /// ciphertext).
     #[error("share {index} does not decrypt")]
@@ -164,6 +171,13 @@ pub struct EscrowShape {
     pub threshold: usize,
     /// `n`: trustees (shares dealt).
     pub trustees: usize,
+}
+
+/// `k-of-n`.
+impl fmt::Display for EscrowShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-of-{}", self.threshold, self.trustees)
+    }
 }
 
 impl EscrowShape {
@@ -300,10 +314,13 @@ pub fn open_share(
     ciphertext: &[Fr; 4],
 ) -> Result<[Fr; 2], EscrowError> {
     if index == 0 {
-        return Err(EscrowError::Index { index, trustees: 0 });
+        return Err(EscrowError::ZeroIndex);
     }
     let e = checked_point(ephemeral.x, ephemeral.y).map_err(EscrowError::BadEphemeral)?;
-    decrypt_share(&trustee.shared_point(&e), index, ciphertext)
+    let mut shared = trustee.shared_point(&e);
+    let share = decrypt_share(&shared, index, ciphertext);
+    shared.zeroize();
+    share
 }
 
 /// The escrow digest: the Poseidon16 chain from [`escrow_domain`] over `[k, n, E.x, E.y,
@@ -407,6 +424,7 @@ impl Deal {
         trustees: &[Point],
     ) -> Result<Self, EscrowError> {
         let ephemeral_secret = EphemeralSecret(ephemeral_secret);
+        let shape = EscrowShape::new(shape.threshold, shape.trustees)?;
         if polynomials.threshold() != shape.threshold {
             return Err(EscrowError::PolynomialDegree {
                 threshold: shape.threshold,
@@ -423,8 +441,10 @@ impl Deal {
             .zip(1u64..)
             .map(|(p, index)| {
                 let mut share = share_values(&polynomials, index);
-                let ct = encrypt_share(&shared_point(&ephemeral_secret.0, p), index, &share);
+                let mut shared = shared_point(&ephemeral_secret.0, p);
+                let ct = encrypt_share(&shared, index, &share);
                 share.zeroize();
+                shared.zeroize();
                 ct
             })
             .collect::<Vec<_>>();
@@ -510,6 +530,7 @@ pub fn deal_with<R: RngCore + CryptoRng>(
     shape: EscrowShape,
     trustees: &[Point],
 ) -> Result<Deal, EscrowError> {
+    let shape = EscrowShape::new(shape.threshold, shape.trustees)?;
     check_trustees(shape, trustees)?;
     let polynomials = Polynomials::random_with(rng, key, shape.threshold);
     let mut e = Scalar::zero();
@@ -530,6 +551,9 @@ pub fn deal(key: &EscrowKey, shape: EscrowShape, trustees: &[Point]) -> Result<D
 /// Why shares do not recover the key.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecoverError {
+    /// The shape is not a valid `k`-of-`n` ([`EscrowShape::new`]).
+    #[error("the escrow's shape")]
+    Shape(#[source] EscrowError),
     /// Fewer than `k` shares.
     #[error("{got} shares given, the escrow needs {threshold}")]
     TooFewShares {
@@ -561,7 +585,8 @@ pub enum RecoverError {
     NoMatchingSubset {
         /// `k`.
         threshold: usize,
-        /// Every subset tried (share indices, ascending), in the order tried.
+        /// Every subset tried (share indices, ascending), in the order tried (the message
+        /// names the first 20).
         tried: Vec<Vec<u64>>,
         /// The largest groups of more than `k` shares lying on one pair of degree-`(k−1)`
         /// polynomials (shares of one escrow, but not of this `K`); empty if none.
@@ -574,9 +599,21 @@ fn format_set(set: &[u64]) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
+/// Subsets named in [`RecoverError::NoMatchingSubset`]'s message; the error value holds all.
+const SUBSETS_SHOWN: usize = 20;
+
 fn format_subsets(subsets: &[Vec<u64>]) -> String {
-    let items: Vec<String> = subsets.iter().map(|s| format_set(s)).collect();
-    items.join(", ")
+    let items: Vec<String> = subsets
+        .iter()
+        .take(SUBSETS_SHOWN)
+        .map(|s| format_set(s))
+        .collect();
+    let more = subsets.len().saturating_sub(SUBSETS_SHOWN);
+    if more == 0 {
+        items.join(", ")
+    } else {
+        format!("{} and {more} more", items.join(", "))
+    }
 }
 
 fn format_consistent(consistent: &[Vec<u64>], threshold: usize) -> String {
@@ -587,30 +624,54 @@ fn format_consistent(consistent: &[Vec<u64>], threshold: usize) -> String {
     format!(
         "; shares {} agree on one polynomial of degree {} (one escrow, but another key)",
         items.join(" and "),
-        threshold - 1
+        threshold.saturating_sub(1)
     )
 }
 
-/// The Lagrange interpolation of `points` evaluated at `x` (distinct abscissae).
-fn interpolate_at(points: &[(u64, [Fr; 2])], x: Fr) -> [Fr; 2] {
-    let mut acc = [Fr::zero(); 2];
-    for (i, (xi, yi)) in points.iter().enumerate() {
-        let xi = Fr::from(*xi);
-        let mut num = Fr::one();
-        let mut den = Fr::one();
-        for (j, (xj, _)) in points.iter().enumerate() {
-            if i != j {
-                let xj = Fr::from(*xj);
-                num *= x - xj;
-                den *= xi - xj;
-            }
-        }
-        // Distinct indices below the field size: `den ≠ 0`.
-        let l = num * den.inverse().expect("distinct abscissae");
-        acc[0] += l * yi[0];
-        acc[1] += l * yi[1];
+/// Lagrange interpolation through `k` points with distinct abscissae: the barycentric
+/// weights `w_i = 1 / Π_{j≠i} (x_i − x_j)`, computed once (one batch inversion), then each
+/// evaluation `Σ_i y_i · w_i · Π_{j≠i} (x − x_j)` is inversion-free.
+struct Interpolation {
+    xs: Vec<Fr>,
+    weights: Vec<Fr>,
+}
+
+impl Interpolation {
+    fn new(indices: impl Iterator<Item = u64>) -> Self {
+        let xs: Vec<Fr> = indices.map(Fr::from).collect();
+        let mut weights: Vec<Fr> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, xi)| {
+                xs.iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, xj)| *xi - xj)
+                    .product()
+            })
+            .collect();
+        // Distinct indices below the field's size: no weight is zero.
+        ark_ff::batch_inversion(&mut weights);
+        Self { xs, weights }
     }
-    acc
+
+    /// The interpolated pair of polynomials at `x`, for the values `ys` at `self.xs`.
+    fn at<'a>(&self, x: Fr, ys: impl Iterator<Item = &'a [Fr; 2]>) -> [Fr; 2] {
+        let mut acc = [Fr::zero(); 2];
+        for (i, y) in ys.enumerate() {
+            let l: Fr = self.weights[i]
+                * self
+                    .xs
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, xj)| x - xj)
+                    .product::<Fr>();
+            acc[0] += l * y[0];
+            acc[1] += l * y[1];
+        }
+        acc
+    }
 }
 
 /// The next `k`-combination of `0..n` in lexicographic order, in place.
@@ -639,6 +700,8 @@ pub fn recover(
     key_commitment: Fr,
     shares: &[(u64, [Fr; 2])],
 ) -> Result<EscrowKey, RecoverError> {
+    // The fields are public: a hand-built shape is checked like a parsed one.
+    let shape = EscrowShape::new(shape.threshold, shape.trustees).map_err(RecoverError::Shape)?;
     let k = shape.threshold;
     if shares.len() < k {
         return Err(RecoverError::TooFewShares {
@@ -646,9 +709,9 @@ pub fn recover(
             threshold: k,
         });
     }
-    let mut sorted: Vec<(u64, [Fr; 2])> = shares.to_vec();
+    let mut sorted = Zeroizing::new(shares.to_vec());
     sorted.sort_by_key(|(i, _)| *i);
-    for (index, _) in &sorted {
+    for (index, _) in sorted.iter() {
         if !shape.has_index(*index) {
             return Err(RecoverError::IndexOutOfRange {
                 index: *index,
@@ -661,14 +724,15 @@ pub fn recover(
     }
     let n = sorted.len();
     let mut combo: Vec<usize> = (0..k).collect();
-    let mut subset: Vec<(u64, [Fr; 2])> = Vec::with_capacity(k);
+    let mut subset: Zeroizing<Vec<(u64, [Fr; 2])>> = Zeroizing::new(Vec::with_capacity(k));
     let mut tried = Vec::new();
     let mut consistent: Vec<Vec<u64>> = Vec::new();
     let mut result = None;
     loop {
         subset.clear();
         subset.extend(combo.iter().map(|&c| sorted[c]));
-        let key = EscrowKey::from_elements(interpolate_at(&subset, Fr::zero()));
+        let lagrange = Interpolation::new(subset.iter().map(|(i, _)| *i));
+        let key = EscrowKey::from_elements(lagrange.at(Fr::zero(), subset.iter().map(|(_, y)| y)));
         if key.commitment() == key_commitment {
             result = Some(key);
             break;
@@ -678,7 +742,10 @@ pub fn recover(
             // Which other shares lie on this subset's polynomials.
             let on: Vec<u64> = sorted
                 .iter()
-                .filter(|(i, y)| interpolate_at(&subset, Fr::from(*i)) == *y)
+                .filter(|(i, y)| {
+                    combo.iter().any(|&c| sorted[c].0 == *i)
+                        || lagrange.at(Fr::from(*i), subset.iter().map(|(_, y)| y)) == *y
+                })
                 .map(|(i, _)| *i)
                 .collect();
             if on.len() > k && !consistent.contains(&on) {
@@ -689,8 +756,6 @@ pub fn recover(
             break;
         }
     }
-    subset.zeroize();
-    sorted.zeroize();
     match result {
         Some(key) => Ok(key),
         None => {
@@ -713,6 +778,7 @@ pub fn recover(
 mod tests {
     use super::*;
     use crate::field::{parse, to_decimal};
+    use ark_ff::{Field, One};
     use rand::{rngs::StdRng, SeedableRng};
 
     fn fr(s: &str) -> Fr {
@@ -876,5 +942,492 @@ mod tests {
             deal.digest(),
             escrow_digest(shape, &deal.ephemeral_public(), deal.ciphertexts())
         );
+    }
+
+    fn random_deal(seed: u64, k: usize, n: usize) -> (Deal, Vec<TrusteeSecret>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let key = EscrowKey::generate_with(&mut rng);
+        let secrets: Vec<TrusteeSecret> = (0..n)
+            .map(|_| TrusteeSecret::generate_with(&mut rng))
+            .collect();
+        let trustees: Vec<Point> = secrets.iter().map(|t| t.public_key()).collect();
+        let deal = deal_with(&mut rng, &key, EscrowShape::new(k, n).unwrap(), &trustees).unwrap();
+        (deal, secrets)
+    }
+
+    /// Every share, opened by its trustee.
+    fn opened(deal: &Deal, secrets: &[TrusteeSecret]) -> Vec<(u64, [Fr; 2])> {
+        secrets
+            .iter()
+            .zip(1u64..)
+            .map(|(t, i)| {
+                let ct = &deal.ciphertexts()[i as usize - 1];
+                (i, open_share(t, &deal.ephemeral_public(), i, ct).unwrap())
+            })
+            .collect()
+    }
+
+    /// All `k`-subsets of `items`.
+    fn subsets<T: Clone>(items: &[T], k: usize) -> Vec<Vec<T>> {
+        let mut out = Vec::new();
+        let mut c: Vec<usize> = (0..k).collect();
+        loop {
+            out.push(c.iter().map(|&i| items[i].clone()).collect());
+            if !next_combination(&mut c, items.len()) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn any_k_of_n_recover_the_key() {
+        for (k, n) in [(1, 1), (1, 3), (2, 3), (3, 5), (5, 5)] {
+            let (deal, secrets) = random_deal(10 + n as u64, k, n);
+            let key = deal.polynomials().key();
+            let shares = opened(&deal, &secrets);
+            for sub in subsets(&shares, k) {
+                let got = recover(deal.shape(), deal.key_commitment(), &sub).unwrap();
+                assert_eq!(
+                    got,
+                    key,
+                    "{k}-of-{n} from {:?}",
+                    sub.iter().map(|s| s.0).collect::<Vec<_>>()
+                );
+            }
+            // Order of the shares given does not matter; more than k is fine.
+            let mut all = shares.clone();
+            all.reverse();
+            assert_eq!(
+                recover(deal.shape(), deal.key_commitment(), &all).unwrap(),
+                key
+            );
+            if k == 1 {
+                // Each share is the key itself.
+                assert!(shares.iter().all(|(_, y)| y == key.elements()));
+            }
+        }
+    }
+
+    /// The coefficients (degree 0 up) of the polynomial of degree `< points.len()` through
+    /// `points` (Lagrange basis, expanded).
+    fn interpolate_coefficients(points: &[(Fr, Fr)]) -> Vec<Fr> {
+        let m = points.len();
+        let mut out = vec![Fr::zero(); m];
+        for (i, (xi, yi)) in points.iter().enumerate() {
+            // basis = Π_{j≠i} (x − x_j) / (x_i − x_j)
+            let mut basis = vec![Fr::one()];
+            let mut den = Fr::one();
+            for (j, (xj, _)) in points.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let mut next = vec![Fr::zero(); basis.len() + 1];
+                for (t, b) in basis.iter().enumerate() {
+                    next[t + 1] += b;
+                    next[t] -= *b * xj;
+                }
+                basis = next;
+                den *= *xi - xj;
+            }
+            let scale = *yi * den.inverse().unwrap();
+            for (o, b) in out.iter_mut().zip(&basis) {
+                *o += *b * scale;
+            }
+        }
+        out
+    }
+
+    /// k − 1 shares say nothing about the key: for the k − 1 shares of a real deal and ANY
+    /// other key, there is a pair of degree-(k − 1) polynomials through the shares with that
+    /// key as constant terms, i.e. a deal of that key giving exactly these shares.
+    #[test]
+    fn k_minus_one_shares_fit_every_key() {
+        let mut rng = StdRng::seed_from_u64(99);
+        for (k, n) in [(2, 3), (3, 5), (4, 4)] {
+            let (deal, secrets) = random_deal(20 + k as u64, k, n);
+            let shares = opened(&deal, &secrets);
+            for few in subsets(&shares, k - 1) {
+                let other = EscrowKey::generate_with(&mut rng);
+                assert_ne!(other, deal.polynomials().key());
+                let coefficients = [0, 1].map(|j| {
+                    let mut points = vec![(Fr::zero(), other.elements()[j])];
+                    points.extend(few.iter().map(|(i, y)| (Fr::from(*i), y[j])));
+                    interpolate_coefficients(&points)
+                });
+                let p = Polynomials::from_coefficients(coefficients).unwrap();
+                assert_eq!(p.threshold(), k);
+                assert_eq!(p.key(), other);
+                for (i, y) in &few {
+                    assert_eq!(
+                        share_values(&p, *i),
+                        *y,
+                        "share {i} on the other key's polynomial"
+                    );
+                }
+                // And they are too few to recover either key.
+                assert_eq!(
+                    recover(deal.shape(), deal.key_commitment(), &few),
+                    Err(RecoverError::TooFewShares {
+                        got: k - 1,
+                        threshold: k
+                    })
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_share_is_detected_and_the_subsets_named() {
+        let (deal, secrets) = random_deal(30, 2, 3);
+        let k_commit = deal.key_commitment();
+        let mut shares = opened(&deal, &secrets);
+        // A corrupt share 2 among three: {1,3} still recovers.
+        shares[1].1[0] += Fr::one();
+        let key = recover(deal.shape(), k_commit, &shares).unwrap();
+        assert_eq!(key, deal.polynomials().key());
+        // Only {1, 2}: every subset tried fails, and is named.
+        let err = recover(deal.shape(), k_commit, &shares[..2]).unwrap_err();
+        assert_eq!(
+            err,
+            RecoverError::NoMatchingSubset {
+                threshold: 2,
+                tried: vec![vec![1, 2]],
+                consistent: vec![]
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "no 2 of the given shares recover the key behind the commitment (tried {1, 2})"
+        );
+
+        // Shares of another escrow (same shape, other key): every subset fails and all three
+        // are found consistent with each other.
+        let (other, other_secrets) = random_deal(31, 2, 3);
+        let foreign = opened(&other, &other_secrets);
+        let err = recover(deal.shape(), k_commit, &foreign).unwrap_err();
+        assert_eq!(
+            err,
+            RecoverError::NoMatchingSubset {
+                threshold: 2,
+                tried: vec![vec![1, 2], vec![1, 3], vec![2, 3]],
+                consistent: vec![vec![1, 2, 3]],
+            }
+        );
+        assert!(err.to_string().ends_with(
+            "(tried {1, 2}, {1, 3}, {2, 3}); shares {1, 2, 3} agree on one polynomial of degree 1 \
+             (one escrow, but another key)"
+        ));
+        // One foreign share mixed in: the subsets without it recover.
+        let mixed = [shares[0], foreign[1], opened(&deal, &secrets)[2]];
+        assert_eq!(recover(deal.shape(), k_commit, &mixed).unwrap(), key);
+        // Two foreign, one ours, k = 2: no subset matches; the two foreign ones alone are only
+        // k shares, so no group of more than k is reported.
+        let mixed = [shares[0], foreign[1], foreign[2]];
+        match recover(deal.shape(), k_commit, &mixed).unwrap_err() {
+            RecoverError::NoMatchingSubset {
+                tried, consistent, ..
+            } => {
+                assert_eq!(tried.len(), 3);
+                assert!(consistent.is_empty());
+            }
+            e => panic!("{e}"),
+        }
+    }
+
+    /// The largest search: 16 foreign shares of an 8-of-16 escrow, all C(16, 8) subsets
+    /// tried and the 16 found consistent with each other.
+    #[test]
+    fn recover_worst_case_16_shares() {
+        let (deal, _) = random_deal(70, 8, 16);
+        let (other, _) = random_deal(71, 8, 16);
+        let foreign: Vec<(u64, [Fr; 2])> = (1..=16).map(|i| (i, other.share(i).unwrap())).collect();
+        let start = std::time::Instant::now();
+        match recover(deal.shape(), deal.key_commitment(), &foreign).unwrap_err() {
+            RecoverError::NoMatchingSubset {
+                tried, consistent, ..
+            } => {
+                assert_eq!(tried.len(), 12870);
+                assert_eq!(consistent, vec![(1..=16).collect::<Vec<u64>>()]);
+            }
+            e => panic!("{e}"),
+        }
+        eprintln!("recover, 8 of 16, every subset: {:?}", start.elapsed());
+        let err = recover(deal.shape(), deal.key_commitment(), &foreign).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("{1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 9}"),
+            "{text}"
+        );
+        assert!(text.contains(" and 12850 more)"), "{text}");
+        assert!(text.len() < 1000, "{}", text.len());
+    }
+
+    #[test]
+    fn recover_refuses_bad_share_lists() {
+        let (deal, secrets) = random_deal(40, 2, 3);
+        let k_commit = deal.key_commitment();
+        let shares = opened(&deal, &secrets);
+        assert_eq!(
+            recover(deal.shape(), k_commit, &shares[..1]),
+            Err(RecoverError::TooFewShares {
+                got: 1,
+                threshold: 2
+            })
+        );
+        assert_eq!(
+            recover(deal.shape(), k_commit, &[shares[0], shares[0]]),
+            Err(RecoverError::DuplicateIndex { index: 1 })
+        );
+        // Same index, different values: still a duplicate.
+        let mut twin = shares[0];
+        twin.1[1] += Fr::one();
+        assert_eq!(
+            recover(deal.shape(), k_commit, &[shares[0], shares[1], twin]),
+            Err(RecoverError::DuplicateIndex { index: 1 })
+        );
+        for bad in [0, 4, u64::MAX] {
+            assert_eq!(
+                recover(deal.shape(), k_commit, &[shares[0], (bad, shares[1].1)]),
+                Err(RecoverError::IndexOutOfRange {
+                    index: bad,
+                    trustees: 3
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn decrypting_with_the_wrong_key_or_index_fails_on_the_tag() {
+        let (deal, secrets) = random_deal(50, 2, 3);
+        let e = deal.ephemeral_public();
+        let ct1 = &deal.ciphertexts()[0];
+        let auth = |index| EscrowError::Decrypt {
+            index,
+            source: CipherError::Authentication,
+        };
+        // Trustee 2's key on share 1.
+        assert_eq!(open_share(&secrets[1], &e, 1, ct1), Err(auth(1)));
+        // The right trustee, the wrong nonce.
+        assert_eq!(open_share(&secrets[0], &e, 2, ct1), Err(auth(2)));
+        // Another ephemeral key.
+        let e2 = mul(&base8(), &Scalar::from(7u64));
+        assert_eq!(open_share(&secrets[0], &e2, 1, ct1), Err(auth(1)));
+        // An altered ciphertext.
+        let mut bad = *ct1;
+        bad[2] += Fr::one();
+        assert_eq!(open_share(&secrets[0], &e, 1, &bad), Err(auth(1)));
+        // A low-order E is refused before any decryption.
+        assert_eq!(
+            open_share(
+                &secrets[0],
+                &Point::new_unchecked(Fr::zero(), -Fr::one()),
+                1,
+                ct1
+            ),
+            Err(EscrowError::BadEphemeral(PointError::NotInSubgroup))
+        );
+        assert_eq!(
+            open_share(&secrets[0], &e, 0, ct1),
+            Err(EscrowError::ZeroIndex)
+        );
+        assert_eq!(
+            open_share(&secrets[0], &e, 1, ct1).unwrap(),
+            deal.share(1).unwrap()
+        );
+        // The message names the share; the cause is the source, not repeated.
+        let err = open_share(&secrets[1], &e, 1, ct1).unwrap_err();
+        assert_eq!(err.to_string(), "share 1 does not decrypt");
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn deal_refuses_bad_trustee_lists() {
+        let mut rng = StdRng::seed_from_u64(60);
+        let key = EscrowKey::generate_with(&mut rng);
+        let good: Vec<Point> = (0..3)
+            .map(|_| TrusteeSecret::generate_with(&mut rng).public_key())
+            .collect();
+        let shape = EscrowShape::new(2, 3).unwrap();
+        let with = |i: usize, p: Point| {
+            let mut t = good.clone();
+            t[i] = p;
+            t
+        };
+        let t2 = Point::new_unchecked(Fr::zero(), -Fr::one());
+        let base8_plus_t2 = Point::new_unchecked(
+            fr("16588623631197723940611540161738978058265489928225261449611683042093087494064"),
+            fr("4938092073378617504287780177435440538246701238791326556475388250393169527414"),
+        );
+        let identity = Point::new_unchecked(Fr::zero(), Fr::one());
+        let off = Point::new_unchecked(good[0].x, good[0].y + Fr::one());
+        let cases = [
+            (
+                with(1, t2),
+                EscrowError::BadTrustee {
+                    index: 2,
+                    source: PointError::NotInSubgroup,
+                },
+            ),
+            (
+                with(2, base8_plus_t2),
+                EscrowError::BadTrustee {
+                    index: 3,
+                    source: PointError::NotInSubgroup,
+                },
+            ),
+            (
+                with(0, identity),
+                EscrowError::BadTrustee {
+                    index: 1,
+                    source: PointError::Identity,
+                },
+            ),
+            (
+                with(1, off),
+                EscrowError::BadTrustee {
+                    index: 2,
+                    source: PointError::NotOnCurve,
+                },
+            ),
+            (
+                with(2, good[0]),
+                EscrowError::DuplicateTrustee {
+                    first: 1,
+                    second: 3,
+                },
+            ),
+            (
+                good[..2].to_vec(),
+                EscrowError::TrusteeCount {
+                    expected: 3,
+                    got: 2,
+                },
+            ),
+            (
+                [good.clone(), vec![base8()]].concat(),
+                EscrowError::TrusteeCount {
+                    expected: 3,
+                    got: 4,
+                },
+            ),
+        ];
+        for (trustees, expected) in cases {
+            assert_eq!(
+                deal_with(&mut rng, &key, shape, &trustees).unwrap_err(),
+                expected
+            );
+        }
+        assert!(deal_with(&mut rng, &key, shape, &good).is_ok());
+        // from_parts: e = 0 and a polynomial of the wrong degree.
+        let p = Polynomials::random_with(&mut rng, &key, 2);
+        assert_eq!(
+            Deal::from_parts(shape, p.clone(), Scalar::zero(), &good).unwrap_err(),
+            EscrowError::ZeroEphemeral
+        );
+        let p3 = Polynomials::random_with(&mut rng, &key, 3);
+        assert_eq!(
+            Deal::from_parts(shape, p3, Scalar::from(5u64), &good).unwrap_err(),
+            EscrowError::PolynomialDegree {
+                threshold: 2,
+                got: 3
+            }
+        );
+        assert_eq!(
+            Polynomials::from_coefficients([vec![Fr::one()], vec![]]).unwrap_err(),
+            EscrowError::PolynomialShape(1, 0)
+        );
+        assert_eq!(
+            Polynomials::from_coefficients([vec![], vec![]]).unwrap_err(),
+            EscrowError::PolynomialShape(0, 0)
+        );
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(EscrowShape::new(0, 3), Err(EscrowError::ZeroThreshold));
+        assert_eq!(EscrowShape::new(0, 0), Err(EscrowError::ZeroThreshold));
+        assert_eq!(
+            EscrowShape::new(4, 3),
+            Err(EscrowError::ThresholdAboveTrustees {
+                threshold: 4,
+                trustees: 3
+            })
+        );
+        assert_eq!(
+            EscrowShape::new(2, MAX_TRUSTEES + 1),
+            Err(EscrowError::TooManyTrustees {
+                trustees: 17,
+                max: 16
+            })
+        );
+        assert!(EscrowShape::new(1, 1).is_ok());
+        assert!(EscrowShape::new(16, 16).is_ok());
+        // A shape built by hand (public fields) is checked where it is used.
+        let zero = EscrowShape {
+            threshold: 0,
+            trustees: 1,
+        };
+        assert_eq!(
+            recover(zero, Fr::zero(), &[(1, [Fr::zero(); 2])]),
+            Err(RecoverError::Shape(EscrowError::ZeroThreshold))
+        );
+        let mut rng = StdRng::seed_from_u64(7);
+        let key = EscrowKey::generate_with(&mut rng);
+        let one = [base8()];
+        assert_eq!(
+            deal_with(&mut rng, &key, zero, &one).unwrap_err(),
+            EscrowError::ZeroThreshold
+        );
+        let big = EscrowShape {
+            threshold: 2,
+            trustees: 1,
+        };
+        assert_eq!(
+            deal_with(&mut rng, &key, big, &one).unwrap_err(),
+            EscrowError::ThresholdAboveTrustees {
+                threshold: 2,
+                trustees: 1
+            }
+        );
+        let s = EscrowShape::new(2, 3).unwrap();
+        assert_eq!(s.to_string(), "2-of-3");
+        assert!(!s.has_index(0) && s.has_index(1) && s.has_index(3) && !s.has_index(4));
+    }
+
+    #[test]
+    fn digest_binds_shape_ephemeral_and_every_ciphertext() {
+        let deal = vector_deal();
+        let (shape, e, cts) = (deal.shape(), deal.ephemeral_public(), deal.ciphertexts());
+        let d = deal.digest();
+        assert_ne!(escrow_digest(EscrowShape::new(3, 3).unwrap(), &e, cts), d);
+        assert_ne!(escrow_digest(EscrowShape::new(1, 3).unwrap(), &e, cts), d);
+        assert_ne!(escrow_digest(shape, &base8(), cts), d);
+        for i in 0..3 {
+            for j in 0..4 {
+                let mut c = cts.to_vec();
+                c[i][j] += Fr::one();
+                assert_ne!(escrow_digest(shape, &e, &c), d, "ct_{}[{j}]", i + 1);
+            }
+        }
+        // The chain spelt out: 16 elements, two Poseidon16 calls.
+        let mut list = vec![Fr::from(2u64), Fr::from(3u64), e.x, e.y];
+        list.extend(cts.iter().flatten());
+        let h1 = hash(&[&[escrow_domain()][..], &list[..15]].concat());
+        let mut second = vec![h1, list[15]];
+        second.resize(16, Fr::zero());
+        assert_eq!(hash(&second), d);
+    }
+
+    #[test]
+    fn debug_prints_no_secret() {
+        let deal = vector_deal();
+        let text = format!("{deal:?} {:?}", deal.polynomials());
+        for secret in [
+            "1234567890123456789",
+            "9876543210987654321",
+            "424242424242424242424242424242",
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 // See README.md for the list of ops and their exact shapes.
 
 import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { pathToFileURL } from "node:url"
 import { dirname, join } from "node:path"
 
@@ -19,6 +20,11 @@ import {
     poseidonDecryptWithoutCheck,
     poseidonPerm
 } from "@zk-kit/poseidon-cipher"
+import { mulPointEscalar, inCurve } from "@zk-kit/baby-jubjub"
+
+// @zk-kit/eddsa-poseidon 1.1.0's ESM entry fails under node 20 (named imports from CommonJS
+// blakejs): load its CommonJS build. The default export derives keys with BLAKE-512.
+const eddsaPoseidon = createRequire(import.meta.url)("@zk-kit/eddsa-poseidon")
 
 // BN254 scalar field modulus (the field Poseidon/circom work over).
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
@@ -54,6 +60,20 @@ function parseCount(v, what) {
 }
 
 const dec = (x) => BigInt(x).toString(10)
+
+/** A private key given as hex (any even number of digits), as the bytes zk-kit hashes. */
+function parsePrivateKeyHex(v, what = "privateKeyHex") {
+    if (typeof v !== "string" || !/^([0-9a-fA-F]{2})*$/.test(v)) fail(`${what}: expected an even number of hex digits`)
+    return Buffer.from(v, "hex")
+}
+
+/** A Baby Jubjub point [x, y] (zk-kit coordinates), checked to be on the curve. */
+function parsePoint(v, what = "point") {
+    const p = parseFieldArray(v, what)
+    if (p.length !== 2) fail(`${what}: expected [x, y]`)
+    if (!inCurve(p)) fail(`${what}: not on Baby Jubjub`)
+    return p
+}
 
 // ---------------------------------------------------------------- hash backends
 
@@ -157,7 +177,7 @@ const N_ROUNDS_P = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 
 const ops = {
     async versions() {
         const out = {}
-        for (const name of ["poseidon-lite", "circomlibjs", "@zk-kit/lean-imt", "@zk-kit/poseidon-cipher", "snarkjs", "solc"]) {
+        for (const name of ["poseidon-lite", "circomlibjs", "@zk-kit/lean-imt", "@zk-kit/poseidon-cipher", "@zk-kit/baby-jubjub", "@zk-kit/eddsa-poseidon", "snarkjs", "solc"]) {
             const main = import.meta.resolve(name)
             let dir = dirname(new URL(main).pathname)
             // walk up to the package root
@@ -245,6 +265,32 @@ const ops = {
         const length = parseCount(req.length, "length")
         const f = req.unchecked ? poseidonDecryptWithoutCheck : poseidonDecrypt
         return { message: f(ciphertext, key, nonce, length).map(dec) }
+    },
+
+    // Baby Jubjub / trustee keys (@zk-kit/baby-jubjub, @zk-kit/eddsa-poseidon default export).
+    async bjj_derive(req) {
+        const sk = parsePrivateKeyHex(req.privateKeyHex)
+        const pub = eddsaPoseidon.derivePublicKey(sk)
+        return { scalar: dec(eddsaPoseidon.deriveSecretScalar(sk)), publicKey: pub.map(dec) }
+    },
+
+    async bjj_mul(req) {
+        const point = parsePoint(req.point)
+        const scalar = parseField(req.scalar, "scalar")
+        return { point: mulPointEscalar(point, scalar).map(dec) }
+    },
+
+    // A trustee opens its escrow share as MACI decrypts: S = deriveSecretScalar(sk)·E,
+    // poseidonDecrypt(ct, [S.x, S.y], nonce = index, length 2) (the tag is checked).
+    async escrow_open(req) {
+        const sk = parsePrivateKeyHex(req.privateKeyHex)
+        const ephemeral = parsePoint(req.ephemeral, "ephemeral")
+        const index = parseField(req.index, "index")
+        const ciphertext = parseFieldArray(req.ciphertext, "ciphertext")
+        if (ciphertext.length !== 4) fail("escrow_open: ciphertext must have 4 elements")
+        const shared = mulPointEscalar(ephemeral, eddsaPoseidon.deriveSecretScalar(sk))
+        const share = poseidonDecrypt(ciphertext, shared, index, 2)
+        return { shared: shared.map(dec), share: share.map(dec) }
     },
 
     async constants(req) {

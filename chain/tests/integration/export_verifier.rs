@@ -89,10 +89,40 @@ fn committed_artifacts_match_the_sources() {
     );
 }
 
+/// Issue 13: the template renders for any number of inputs (1 to 34: an escrow of up to 16
+/// trustees has 2 + 2n); the rendered verifiers compile and verify, at the ends of the range
+/// too. No key, or more than 34 inputs, is refused.
 #[test]
-fn render_refuses_a_key_with_another_number_of_inputs() {
+fn rendered_verifiers_for_other_input_counts_compile_and_verify() {
+    require_node();
+    let mut chain = EmbeddedChain::new();
+    for n in [1usize, 4, 8, 34] {
+        let pk = zkbackup_tests::toy::setup(n, 200 + n as u64);
+        let source = render_verifier(&pk.vk).unwrap();
+        let name = zkbackup_chain::render::verifier_name(n);
+        assert!(source.contains(&format!("contract {name} {{")));
+        let verifier = chain.deploy(&compile(&source, &name), &[]).unwrap();
+        let inputs: Vec<ark_bn254::Fr> = (0..n as u64).map(|i| (i * i + 3).into()).collect();
+        let proof = proof_words(&zkbackup_tests::toy::prove_seeded(&pk, &inputs, 1).into());
+        let words: Vec<U256> = inputs.iter().copied().map(fr_to_u256).collect();
+        let verify = zkbackup_chain::escrow::verify_proof_any;
+        assert!(
+            verify(&mut chain, verifier, &proof, &words).unwrap().0,
+            "{n}"
+        );
+        for i in [0, n - 1] {
+            let mut bad = words.clone();
+            bad[i] += U256::from(1u64);
+            assert!(
+                !verify(&mut chain, verifier, &proof, &bad).unwrap().0,
+                "{n}: {i}"
+            );
+        }
+    }
     let mut vk = keys().vk.clone();
-    vk.gamma_abc_g1.pop();
+    vk.gamma_abc_g1.truncate(1);
     let err = render_verifier(&vk).unwrap_err();
-    assert!(err.to_string().contains("5 public inputs"), "{err}");
+    assert!(err.to_string().contains("1 to 34 public inputs"), "{err}");
+    let vk = zkbackup_tests::toy::setup(35, 1).vk;
+    assert!(render_verifier(&vk).is_err());
 }

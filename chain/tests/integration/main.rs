@@ -2,6 +2,7 @@
 //! and one copy of the generic arkworks code instead of one per file: CI time).
 
 mod common;
+mod escrow_registry;
 mod export_verifier;
 mod gas;
 mod gate_delta;

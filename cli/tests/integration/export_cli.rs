@@ -78,7 +78,25 @@ fn demo_step_times_add_up_to_the_total() {
     let report = &demo().report;
     assert_eq!(report["ok"], true, "{report}");
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 14, "{report}");
+    assert_eq!(steps.len(), 19, "{report}");
+    // Every step passed (the text report's ✓ is this `ok`).
+    for step in steps {
+        assert_eq!(step["ok"], true, "{step}");
+    }
+    // The escrow path: dealt 2-of-3, verified off chain, the vault refusing until the key
+    // is registered on chain, then a drill from two shares back to the chain's root.
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let at = |name: &str| {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or_else(|| panic!("no step {name:?} in {names:?}"))
+    };
+    assert!(at("escrow deal 2-of-3 (prove)") < at("escrow verify off chain"));
+    assert!(at("vault refuses: key not escrowed") < at("escrow register on chain"));
+    assert!(at("escrow register on chain") < at("vault withdraw (fresh, escrowed)"));
+    assert_eq!(names.last(), Some(&"recovery drill (2 of 3 trustees)"));
+    assert!(demo().dir.join("escrow.json").exists());
     let total = report["total_secs"].as_f64().unwrap();
     let mut sum = 0.0;
     for step in steps {
@@ -120,7 +138,8 @@ fn demo_prints_each_step_time_in_its_text_report() {
         "1",
     ]);
     let steps: Vec<&str> = out.lines().filter(|l| l.contains('✓')).collect();
-    assert_eq!(steps.len(), 14, "{out}");
+    assert_eq!(steps.len(), 19, "{out}");
+    assert!(!out.contains('✗'), "{out}");
     for line in steps {
         assert!(
             line.split_whitespace()

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd, zkbackup};
+use common::{backup_cmd, fails, ok, prove, prove_cmd, s, setup, setup_cmd, verify_cmd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -317,25 +317,4 @@ fn prove_reuse_takes_verified_old_proofs_and_reports_the_counts() {
     );
     assert!(!w.p("refused.json").exists());
     assert!(!w.p("refused.json.chunks").exists());
-}
-
-#[test]
-fn demo_runs_every_step_on_the_embedded_chain() {
-    let out = zkbackup(&[
-        "demo",
-        "--records",
-        "5",
-        "--chunk-size",
-        "2",
-        "--arity",
-        "2",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout.matches('✓').count(), 14, "{stdout}");
-    assert!(!stdout.contains('✗'), "{stdout}");
 }

@@ -3,5 +3,6 @@
 
 mod cipher_js;
 mod cross_js;
+mod escrow_core_js;
 mod restore_js;
 mod snarkjs;
