@@ -24,14 +24,24 @@ pub fn read_escrow_key(path: &Path) -> anyhow::Result<EscrowKey> {
 
 /// The warning for a key file that its group or others may access, if it is one.
 pub fn permission_warning(path: &Path) -> Option<String> {
+    secret_permission_warning(
+        path,
+        "key file",
+        "whoever can read it can decrypt every backup made with it",
+    )
+}
+
+/// The warning for a secret file (`what`, e.g. "key file") that its group or others may
+/// access, if it is one; `consequence` says what a reader of it can do.
+pub fn secret_permission_warning(path: &Path, what: &str, consequence: &str) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
         (mode & 0o077 != 0).then(|| {
             format!(
-                "warning: the key file {} is accessible by its group or others (mode {mode:03o}); \
-                 whoever can read it can decrypt every backup made with it: `chmod 600 {}`",
+                "warning: the {what} {} is accessible by its group or others (mode {mode:03o}); \
+                 {consequence}: `chmod 600 {}`",
                 path.display(),
                 path.display()
             )
@@ -39,7 +49,7 @@ pub fn permission_warning(path: &Path) -> Option<String> {
     }
     #[cfg(not(unix))]
     {
-        let _ = path;
+        let _ = (path, what, consequence);
         None
     }
 }

@@ -57,6 +57,8 @@ enum Command {
     Attest(cmd::attest::AttestArgs),
     ExportVerifier(cmd::export_verifier::ExportVerifierArgs),
     Sync(cmd::sync::SyncArgs),
+    Escrow(cmd::escrow::EscrowArgs),
+    Drill(cmd::escrow::drill::DrillArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +83,8 @@ fn main() -> ExitCode {
         Command::Attest(args) => cmd::attest::run(args),
         Command::ExportVerifier(args) => cmd::export_verifier::run(args),
         Command::Sync(args) => cmd::sync::run(args),
+        Command::Escrow(args) => cmd::escrow::run(args),
+        Command::Drill(args) => cmd::escrow::drill::run(args),
     };
     error::report(result)
 }

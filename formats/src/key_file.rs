@@ -244,7 +244,7 @@ impl KeyFile for EscrowKey {
 
 /// Overwrites every string in a parsed JSON value (best effort: the parser's own buffers are
 /// out of reach).
-fn wipe_json(value: &mut serde_json::Value) {
+pub(crate) fn wipe_json(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::String(s) => s.zeroize(),
         serde_json::Value::Array(a) => a.iter_mut().for_each(wipe_json),
@@ -255,7 +255,7 @@ fn wipe_json(value: &mut serde_json::Value) {
 
 /// A canonical decimal: digits only, no leading zeros, below the modulus. The problem never
 /// quotes the text (it is a secret).
-fn parse_canonical_decimal(s: &str) -> Result<Fr, &'static str> {
+pub(crate) fn parse_canonical_decimal(s: &str) -> Result<Fr, &'static str> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err("expected a decimal string of digits");
     }

@@ -5,6 +5,7 @@
 //! - [`claims`]: the claims ledger beside a key file, which hands out each generation of a
 //!   backup lineage once (so an incremental backup never reuses a nonce);
 //! - [`key_file`]: the escrow key file (owner-only, never overwritten);
+//! - [`trustee`]: the escrow's trustee key, trustee public key and share files;
 //! - [`fs`]: atomic and no-clobber writes, shared by every file zkbackup writes.
 //!
 //! The values in them (Poseidon, LeanIMT, cipher, commitments) are `zkbackup_core`'s.
@@ -16,5 +17,7 @@ pub mod claims;
 pub mod fs;
 pub mod key_file;
 pub mod records;
+pub mod trustee;
 
 pub use key_file::KeyFile;
+pub use trustee::{ShareFile, TrusteeFileError, TrusteeFileKind};

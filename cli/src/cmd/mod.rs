@@ -6,6 +6,7 @@ pub mod bench;
 pub mod ceremony;
 pub mod check;
 pub mod demo;
+pub mod escrow;
 pub mod export_r1cs;
 pub mod export_snarkjs;
 pub mod export_verifier;
