@@ -30,6 +30,8 @@ use zkbackup_core::Fr;
 use zkbackup_formats::backup::Backup;
 use zkbackup_formats::claims::ClaimsLedger;
 use zkbackup_formats::records::{RecordFormat, Records};
+use zkbackup_formats::trustee::write_trustee_key;
+use zkbackup_formats::KeyFile;
 use zkbackup_prover::{EscrowKeys, ProveJob, ProvingKeys};
 use zkbackup_verifier::escrow::{read_escrow_file, verify_escrow, write_escrow_file, EscrowFile};
 use zkbackup_verifier::verify::{verify_bundle, BackupSummary, Expected};
@@ -261,6 +263,10 @@ fn demo(
     let root = records.root();
 
     let key = EscrowKey::generate();
+    // The key file, as `keygen` writes it (owner-only): what a drill's recovered key is
+    // compared with.
+    key.write_new(&dir.join("key.json"))
+        .context("writing the demo's key file")?;
     let keys = report.step("setup (single party)", || {
         eprintln!("  {}", crate::cmd::setup::SINGLE_PARTY_WARNING);
         let mut keys = ProvingKeys::generate(shape, &mut OsRng)?;
@@ -281,7 +287,15 @@ fn demo(
     let escrow_keys = report.step("escrow setup (single party)", || {
         let mut keys = EscrowKeys::generate(escrow_shape, &mut OsRng)?;
         keys.write(&dir.join("keys"))?;
-        let detail = format!("{escrow_shape}: {} constraints", keys.meta.constraints);
+        // The trustees' key files, as `escrow trustee-keygen` writes them (owner-only), so
+        // a kept demo directory can be opened with `escrow open` or the npm libraries.
+        for (i, t) in trustees.iter().enumerate() {
+            write_trustee_key(&dir.join(format!("trustee-{}.key.json", i + 1)), t)?;
+        }
+        let detail = format!(
+            "{escrow_shape}: {} constraints; trustee-1..{escrow_n}.key.json",
+            keys.meta.constraints
+        );
         Ok((keys, detail))
     })?;
     let escrow_path = dir.join("escrow.json");
