@@ -22,9 +22,16 @@ pub const GROUP: usize = 15;
 
 /// The commitment to one chunk's ciphertext (see the module docs).
 pub fn chunk_commitment(ciphertext: &[Fr]) -> Fr {
-    let mut h = Fr::from(ciphertext.len() as u64);
+    chain(Fr::from(ciphertext.len() as u64), ciphertext)
+}
+
+/// The Poseidon16 chain from `h_0`: `h_{g+1} = Poseidon(h_g, next GROUP elements)`, the
+/// last group zero-padded; `h_0` if `elements` is empty. The chunk commitment starts from
+/// the length, the escrow digest from its domain tag.
+pub fn chain(h0: Fr, elements: &[Fr]) -> Fr {
+    let mut h = h0;
     let mut input = [Fr::zero(); GROUP + 1];
-    for group in ciphertext.chunks(GROUP) {
+    for group in elements.chunks(GROUP) {
         input[0] = h;
         input[1..=group.len()].copy_from_slice(group);
         input[group.len() + 1..]

@@ -50,7 +50,6 @@
 use crate::babyjubjub::{base8, checked_point, mul, Point, PointError, Scalar};
 use crate::cipher::{self, CipherError};
 use crate::escrow_key::EscrowKey;
-use crate::poseidon::hash;
 use crate::trustee_key::{shared_point, TrusteeSecret};
 use ark_bn254::Fr;
 use ark_ff::{PrimeField, UniformRand, Zero};
@@ -68,7 +67,7 @@ pub const MAX_TRUSTEES: usize = 16;
 pub const SHARE_CIPHERTEXT_LEN: usize = 4;
 
 /// Elements absorbed per Poseidon16 call of the digest chain.
-pub const DIGEST_GROUP: usize = 15;
+pub const DIGEST_GROUP: usize = crate::commitment::GROUP;
 
 /// `zkbackup/escrow/v1` as a big-endian integer: `h_0` of the digest chain.
 pub fn escrow_domain() -> Fr {
@@ -334,17 +333,7 @@ pub fn escrow_digest(shape: EscrowShape, ephemeral: &Point, ciphertexts: &[[Fr; 
         ephemeral.y,
     ]);
     list.extend(ciphertexts.iter().flatten());
-    let mut h = escrow_domain();
-    let mut input = [Fr::zero(); DIGEST_GROUP + 1];
-    for group in list.chunks(DIGEST_GROUP) {
-        input[0] = h;
-        input[1..=group.len()].copy_from_slice(group);
-        input[group.len() + 1..]
-            .iter_mut()
-            .for_each(|x| *x = Fr::zero());
-        h = hash(&input);
-    }
-    h
+    crate::commitment::chain(escrow_domain(), &list)
 }
 
 /// The escrow proof's public inputs `[K, digest, P_1.x, P_1.y, …, P_n.x, P_n.y]`.
@@ -778,6 +767,7 @@ pub fn recover(
 mod tests {
     use super::*;
     use crate::field::{parse, to_decimal};
+    use crate::poseidon::hash;
     use ark_ff::{Field, One};
     use rand::{rngs::StdRng, SeedableRng};
 

@@ -5,16 +5,17 @@
 //! `kind: "escrow"`, `threshold`, `trustees`), `proving_key.bin`, `vk.bin`. The escrow
 //! file names its verifying key by [`circuit_id`].
 
-use crate::keys::{ProvingKeysError, Setup, META_FILE, PK_FILE, VK_FILE};
+use crate::keys::{
+    invalid, io, read_key_file, write_file, write_key_files, ProvingKeysError, Setup, META_FILE,
+    PK_FILE,
+};
 use crate::prove::ProveError;
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::{CircuitSpecificSetupSNARK, SNARK};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
 use zkbackup_circuits::escrow::EscrowCircuit;
@@ -52,20 +53,6 @@ pub struct EscrowKeys {
     pub meta: EscrowKeysMeta,
     /// The proving key.
     pub pk: ProvingKey<Bn254>,
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProvingKeysError + '_ {
-    move |source| ProvingKeysError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn invalid(path: &Path, problem: impl Into<String>) -> ProvingKeysError {
-    ProvingKeysError::Invalid {
-        path: path.to_path_buf(),
-        problem: problem.into(),
-    }
 }
 
 impl EscrowKeys {
@@ -152,21 +139,9 @@ impl EscrowKeys {
             return Err(ProvingKeysError::Exists(dir));
         }
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut pk_bytes = Vec::new();
-        self.pk
-            .serialize_uncompressed(&mut pk_bytes)
-            .map_err(ProvingKeysError::Serialize)?;
-        self.meta.proving_key_sha256 = hex::encode(Sha256::digest(&pk_bytes));
-        let write = |path: &Path, bytes: &[u8]| {
-            zkbackup_formats::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
-        };
-        write(&dir.join(PK_FILE), &pk_bytes)?;
-        write(
-            &dir.join(VK_FILE),
-            &zkbackup_verifier::keys::verifying_key_to_bytes(&(&self.pk.vk).into()),
-        )?;
+        self.meta.proving_key_sha256 = write_key_files(&dir, &self.pk)?;
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
-        write(&dir.join(META_FILE), &meta)?;
+        write_file(&dir.join(META_FILE), &meta)?;
         Ok(dir)
     }
 
@@ -199,27 +174,7 @@ impl EscrowKeys {
                 ),
             ));
         }
-        let pk_path = dir.join(PK_FILE);
-        let pk_bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
-        if hex::encode(Sha256::digest(&pk_bytes)) != meta.proving_key_sha256 {
-            return Err(invalid(
-                &pk_path,
-                "damaged: its SHA-256 differs from keys.json",
-            ));
-        }
-        // The hash above vouches for the bytes, so the slow curve checks are skipped.
-        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..]).map_err(
-            |source| ProvingKeysError::ProvingKey {
-                path: pk_path.clone(),
-                source,
-            },
-        )?;
-        if circuit_id(&(&pk.vk).into()) != meta.circuit_id {
-            return Err(invalid(
-                &pk_path,
-                "its verifying key does not match the circuit id in keys.json",
-            ));
-        }
+        let pk = read_key_file(&dir, &meta.proving_key_sha256, &meta.circuit_id)?;
         Ok(Self { meta, pk })
     }
 }

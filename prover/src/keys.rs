@@ -93,14 +93,14 @@ pub enum ProvingKeysError {
     Serialize(#[source] SerializationError),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProvingKeysError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProvingKeysError + '_ {
     move |source| ProvingKeysError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn invalid(path: &Path, problem: impl Into<String>) -> ProvingKeysError {
+pub(crate) fn invalid(path: &Path, problem: impl Into<String>) -> ProvingKeysError {
     ProvingKeysError::Invalid {
         path: path.to_path_buf(),
         problem: problem.into(),
@@ -289,16 +289,7 @@ impl ProvingKeys {
             return Err(ProvingKeysError::Exists(dir.to_path_buf()));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let mut pk_bytes = Vec::new();
-        self.pk
-            .serialize_uncompressed(&mut pk_bytes)
-            .map_err(ProvingKeysError::Serialize)?;
-        self.meta.proving_key_sha256 = hex::encode(Sha256::digest(&pk_bytes));
-        write_file(&dir.join(PK_FILE), &pk_bytes)?;
-        write_file(
-            &dir.join(VK_FILE),
-            &zkbackup_verifier::keys::verifying_key_to_bytes(&(&self.pk.vk).into()),
-        )?;
+        self.meta.proving_key_sha256 = write_key_files(dir, &self.pk)?;
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
         write_file(&dir.join(META_FILE), &meta)?;
         Ok(())
@@ -327,32 +318,60 @@ impl ProvingKeys {
             path: meta_path.clone(),
             source,
         })?;
-        let pk_path = dir.join(PK_FILE);
-        let pk_bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
-        if hex::encode(Sha256::digest(&pk_bytes)) != meta.proving_key_sha256 {
-            return Err(invalid(
-                &pk_path,
-                "damaged: its SHA-256 differs from keys.json",
-            ));
-        }
-        // The hash above vouches for the bytes, so the slow curve checks are skipped.
-        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..]).map_err(
-            |source| ProvingKeysError::ProvingKey {
-                path: pk_path.clone(),
-                source,
-            },
-        )?;
-        if circuit_id(&(&pk.vk).into()) != meta.circuit_id {
-            return Err(invalid(
-                &pk_path,
-                "its verifying key does not match the circuit id in keys.json",
-            ));
-        }
+        let pk = read_key_file(dir, &meta.proving_key_sha256, &meta.circuit_id)?;
         Ok(Self { meta, pk })
     }
 }
 
+/// Writes `proving_key.bin` and `vk.bin` of `pk` into `dir` (each atomically); returns the
+/// proving key file's SHA-256 (hex) for `keys.json`. Shared with the escrow keys.
+pub(crate) fn write_key_files(
+    dir: &Path,
+    pk: &ProvingKey<Bn254>,
+) -> Result<String, ProvingKeysError> {
+    let mut pk_bytes = Vec::new();
+    pk.serialize_uncompressed(&mut pk_bytes)
+        .map_err(ProvingKeysError::Serialize)?;
+    write_file(&dir.join(PK_FILE), &pk_bytes)?;
+    write_file(
+        &dir.join(VK_FILE),
+        &zkbackup_verifier::keys::verifying_key_to_bytes(&(&pk.vk).into()),
+    )?;
+    Ok(hex::encode(Sha256::digest(&pk_bytes)))
+}
+
+/// Reads `dir`'s `proving_key.bin`, checked against `keys.json`'s SHA-256 and circuit id.
+/// Shared with the escrow keys.
+pub(crate) fn read_key_file(
+    dir: &Path,
+    sha256: &str,
+    id: &str,
+) -> Result<ProvingKey<Bn254>, ProvingKeysError> {
+    let pk_path = dir.join(PK_FILE);
+    let pk_bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
+    if hex::encode(Sha256::digest(&pk_bytes)) != sha256 {
+        return Err(invalid(
+            &pk_path,
+            "damaged: its SHA-256 differs from keys.json",
+        ));
+    }
+    // The hash above vouches for the bytes, so the slow curve checks are skipped.
+    let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&pk_bytes[..]).map_err(
+        |source| ProvingKeysError::ProvingKey {
+            path: pk_path.clone(),
+            source,
+        },
+    )?;
+    if circuit_id(&(&pk.vk).into()) != id {
+        return Err(invalid(
+            &pk_path,
+            "its verifying key does not match the circuit id in keys.json",
+        ));
+    }
+    Ok(pk)
+}
+
 /// Writes `bytes` to `path` atomically ([`zkbackup_formats::fs::write_atomic`]).
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ProvingKeysError> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ProvingKeysError> {
     zkbackup_formats::fs::write_atomic(path, |w| w.write_all(bytes)).map_err(io(path))
 }

@@ -18,9 +18,7 @@ use std::time::Instant;
 use zkbackup_chain::escrow::{
     deploy_registry, deploy_verifier_any, escrow_of, is_escrowed, register,
 };
-use zkbackup_chain::{
-    EmbeddedChain, EscrowRegistration, EscrowShape as ChainEscrowShape, GateConfig, GateFlow,
-};
+use zkbackup_chain::{EmbeddedChain, EscrowShape as ChainEscrowShape, GateConfig, GateFlow};
 use zkbackup_core::chunk::ChunkShape;
 use zkbackup_core::escrow::{deal, open_share, recover, EscrowShape};
 use zkbackup_core::field::to_hex;
@@ -487,16 +485,7 @@ fn demo(
     })?;
 
     report.step("escrow register on chain", || {
-        let registration = EscrowRegistration {
-            key_commitment: escrow.key_commitment,
-            shape: ChainEscrowShape {
-                threshold: escrow_k as u8,
-                trustees: escrow_n as u8,
-            },
-            trustees: escrow.trustee_keys().iter().map(|p| (p.x, p.y)).collect(),
-            digest: escrow.digest,
-            proof: escrow.proof,
-        };
+        let registration = crate::cmd::escrow::register::registration(&escrow);
         let r = register(&mut flow.chain, registry, &registration)?;
         let on_chain = escrow_of(&mut flow.chain, registry, key.commitment())?
             .ok_or_else(|| anyhow!("escrowOf(K) is empty after register"))?;

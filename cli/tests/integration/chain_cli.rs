@@ -192,3 +192,146 @@ fn attest_then_withdraw_then_stale_against_a_local_node() {
     let why = common::text(&stale.stderr);
     assert!(why.contains("did not complete"), "{why}");
 }
+
+/// `escrow register` against a local node: the registry (with the escrow circuit's
+/// verifier for 2-of-3) verifies the proof on chain and names the trustees; a re-run changes
+/// nothing; a newer escrow of the key replaces it; the older one cannot be replayed.
+#[test]
+fn escrow_register_against_a_local_node() {
+    use zkbackup_chain::escrow::{deploy_registry, deploy_verifier_any, escrow_of, is_escrowed};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    ok(&["keygen", "--out", s(&p("key.json"))]);
+    for t in ["t1", "t2", "t3"] {
+        ok(&[
+            "escrow",
+            "trustee-keygen",
+            "--out",
+            s(&p(&format!("{t}.key.json"))),
+        ]);
+    }
+    ok(&[
+        "escrow",
+        "setup",
+        "--threshold",
+        "2",
+        "--trustees",
+        "3",
+        "--keys-dir",
+        s(&p("keys")),
+    ]);
+    let deal = |out: &str| {
+        ok(&[
+            "escrow",
+            "deal",
+            "--key",
+            s(&p("key.json")),
+            "--threshold",
+            "2",
+            "--trustee",
+            s(&p("t1.key.json")),
+            "--trustee",
+            s(&p("t2.key.json")),
+            "--trustee",
+            s(&p("t3.key.json")),
+            "--keys-dir",
+            s(&p("keys")),
+            "--out",
+            s(&p(out)),
+        ])
+    };
+    deal("first.json");
+    deal("second.json");
+
+    let node = zkbackup_tests::start_local_node();
+    std::fs::write(p("sender.key"), zkbackup_tests::LOCAL_NODE_KEY).unwrap();
+    let mut chain = RpcChain::connect(&node.url)
+        .unwrap()
+        .with_key(parse_private_key(zkbackup_tests::LOCAL_NODE_KEY).unwrap());
+    let vk: ark_groth16::VerifyingKey<_> =
+        zkbackup_verifier::read_verifying_key(&p("keys").join("escrow-2-of-3").join("vk.bin"))
+            .unwrap()
+            .into();
+    let verifier = deploy_verifier_any(&mut chain, &vk).unwrap();
+    let shape = zkbackup_chain::EscrowShape {
+        threshold: 2,
+        trustees: 3,
+    };
+    let registry = deploy_registry(&mut chain, &[(shape, verifier)]).unwrap();
+    let register = |escrow: &str| {
+        zkbackup(&[
+            "escrow",
+            "register",
+            "--rpc",
+            &node.url,
+            "--registry",
+            &registry.to_string(),
+            "--escrow",
+            s(&p(escrow)),
+            "--private-key-file",
+            s(&p("sender.key")),
+            "--json",
+        ])
+    };
+    let parse = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        serde_json::from_str(text(&out.stdout).trim()).unwrap()
+    };
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("first.json")).unwrap()).unwrap();
+    let k = zkbackup_core::field::parse(first["keyCommitment"].as_str().unwrap()).unwrap();
+    assert!(!is_escrowed(&mut chain, registry, k, 2).unwrap());
+
+    let r = parse(&register("first.json"));
+    assert_eq!(r["already_registered"], false, "{r}");
+    assert_eq!(
+        (r["threshold"].as_u64(), r["trustees"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(r["digest"], first["escrowDigest"], "{r}");
+    assert!(r["gas_used"].as_u64().unwrap() > 200_000, "{r}");
+    assert!(is_escrowed(&mut chain, registry, k, 2).unwrap());
+    assert!(!is_escrowed(&mut chain, registry, k, 3).unwrap());
+    let record = escrow_of(&mut chain, registry, k).unwrap().unwrap();
+    let keys: Vec<(String, String)> = first["trustees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["publicKey"][0].as_str().unwrap().to_owned(),
+                t["publicKey"][1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let on_chain: Vec<(String, String)> = record
+        .trustees
+        .iter()
+        .map(|(x, y)| (x.to_string(), y.to_string()))
+        .collect();
+    assert_eq!(
+        on_chain, keys,
+        "escrowOf(K) names the file's trustees in order"
+    );
+
+    // A re-run: nothing sent.
+    let again = parse(&register("first.json"));
+    assert_eq!(again["already_registered"], true, "{again}");
+    assert_eq!(again["gas_used"], serde_json::Value::Null);
+
+    // The newer escrow replaces it; the older cannot be replayed over it.
+    let r = parse(&register("second.json"));
+    assert_eq!(r["already_registered"], false, "{r}");
+    let replay = register("first.json");
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay.stderr));
+    assert!(
+        text(&replay.stderr).contains("AlreadyRegistered"),
+        "{}",
+        text(&replay.stderr)
+    );
+}

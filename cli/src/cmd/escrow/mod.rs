@@ -5,6 +5,7 @@ pub mod deal;
 pub mod drill;
 pub mod open;
 pub mod recover;
+pub mod register;
 pub mod setup;
 pub mod trustee_keygen;
 pub mod verify;
@@ -37,6 +38,7 @@ enum EscrowCommand {
     Verify(verify::VerifyArgs),
     Open(open::OpenArgs),
     Recover(recover::RecoverArgs),
+    Register(register::RegisterArgs),
 }
 
 /// Runs `zkbackup escrow …`.
@@ -48,6 +50,7 @@ pub fn run(args: EscrowArgs) -> anyhow::Result<()> {
         EscrowCommand::Verify(a) => verify::run(a),
         EscrowCommand::Open(a) => open::run(a),
         EscrowCommand::Recover(a) => recover::run(a),
+        EscrowCommand::Register(a) => register::run(a),
     }
 }
 
