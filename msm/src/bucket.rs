@@ -100,10 +100,23 @@ impl<C: SWCurveConfig> Buckets<C> {
             self.state[b] = FULL;
             return;
         }
+        // The bucket cannot change until the batch is applied, so the denominator is known
+        // now (and the bucket's cache line is fetched early).
+        let [x1, y1] = self.xy[b];
+        let (den, kind) = if x1 != px {
+            (px - x1, Kind::Add)
+        } else if y1 == py && !y1.is_zero() {
+            (y1.double(), Kind::Double)
+        } else {
+            // py = -y1 (or a 2-torsion point, which prime-order groups do not have).
+            (C::BaseField::ONE, Kind::Cancel)
+        };
         self.state[b] = BUSY;
         self.b_idx.push(b as u32);
         self.b_x.push(px);
         self.b_y.push(py);
+        self.b_den.push(den);
+        self.b_kind.push(kind);
     }
 
     /// After [`Self::apply`]: places the queued conflicts again (into the next batch).
@@ -134,26 +147,11 @@ impl<C: SWCurveConfig> Buckets<C> {
         if n == 0 {
             return;
         }
-        self.b_den.clear();
-        self.b_kind.clear();
         self.b_prefix.clear();
         let mut acc = C::BaseField::ONE;
-        for k in 0..n {
-            let b = self.b_idx[k] as usize;
-            let [x1, y1] = self.xy[b];
-            let (x2, y2) = (self.b_x[k], self.b_y[k]);
-            let (den, kind) = if x1 != x2 {
-                (x2 - x1, Kind::Add)
-            } else if y1 == y2 && !y1.is_zero() {
-                (y1.double(), Kind::Double)
-            } else {
-                // y2 = -y1 (or a 2-torsion point, which prime-order groups do not have).
-                (C::BaseField::ONE, Kind::Cancel)
-            };
+        for den in &self.b_den {
             self.b_prefix.push(acc);
             acc *= den;
-            self.b_den.push(den);
-            self.b_kind.push(kind);
         }
         // Non-zero: every denominator is non-zero by construction.
         let mut inv = acc.inverse().expect("product of non-zero denominators");
@@ -183,6 +181,8 @@ impl<C: SWCurveConfig> Buckets<C> {
         self.b_idx.clear();
         self.b_x.clear();
         self.b_y.clear();
+        self.b_den.clear();
+        self.b_kind.clear();
     }
 
     /// After [`Self::flush`]: `sum_k (k + 1) * bucket[start + k]` over `k < half`, by the
