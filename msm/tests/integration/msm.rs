@@ -24,7 +24,11 @@ fn configs(full: bool) -> Vec<MsmConfig> {
     } else {
         &[(3, 2), (5, 1), (8, 100)]
     };
-    let batches: &[usize] = if full { &[0, 1, 4, 1024] } else { &[0, 4, 1024] };
+    let batches: &[usize] = if full {
+        &[0, 1, 4, 1024]
+    } else {
+        &[0, 4, 1024]
+    };
     for &(window_bits, table_stride) in windows {
         for &batch_size in batches {
             for (threads, split_phases) in [(1, false), (2, false), (2, true)] {
