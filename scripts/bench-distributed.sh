@@ -19,7 +19,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-mkdir -p "$WORK/pg"
+chmod 755 "$WORK"; mkdir -p "$WORK/pg"
 [ "$(id -u)" = 0 ] && chown postgres: "$WORK/pg"
 as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust --no-sync >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w \
@@ -34,7 +34,7 @@ awk -v n="$RECORDS" 'BEGIN { for (i = 0; i < n; i++) printf "%d,%d,%d,%d\n", i, 
 
 run() { # workers round
     local w=$1 r=$2 db="b_${1}_${2}"
-    as_pg "$PGBIN/psql" -h "$WORK/pg" -U postgres -qc "CREATE DATABASE $db" postgres
+    as_pg psql -h "$WORK/pg" -U postgres -qc "CREATE DATABASE $db" postgres
     local url="$URLBASE/$db" pids=() start end
     start=$(date +%s.%N)
     "$BIN" prove --queue "$url" --backup backup.zkb --key key.json --keys-dir keys \
