@@ -59,6 +59,7 @@ enum Command {
     Sync(cmd::sync::SyncArgs),
     Escrow(cmd::escrow::EscrowArgs),
     Drill(cmd::escrow::drill::DrillArgs),
+    Worker(cmd::worker::WorkerArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => cmd::sync::run(args),
         Command::Escrow(args) => cmd::escrow::run(args),
         Command::Drill(args) => cmd::escrow::drill::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
     };
     error::report(result)
 }

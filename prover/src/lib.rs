@@ -15,5 +15,6 @@ pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKey
 pub use prove::{ChunkMatrices, ChunkProver, ProveError};
 pub use reduction::{CircomReduction, Reduction};
 pub use run::{
-    checkpoint_dir, lock_path, OutputLock, ProveJob, ReuseMismatch, RunError, RunReport,
+    checkpoint_dir, lock_path, verify_proofs, OutputLock, Plan, ProveJob, ReuseMismatch, RunError,
+    RunReport,
 };

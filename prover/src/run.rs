@@ -296,6 +296,38 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     }
 }
 
+/// What a run over a backup must prove ([`ProveJob::plan`]).
+pub struct Plan {
+    /// The proving keys' chunk shape.
+    pub shape: ChunkShape,
+    /// The proving keys' circuit id.
+    pub circuit_id: String,
+    /// The public values each chunk's proof must have, computed from the backup, its
+    /// decrypted records and the key (index = chunk).
+    pub publics: Vec<ChunkPublic>,
+    /// The chunks to prove (ascending): all but the reused ones.
+    pub to_prove: Vec<usize>,
+    /// Proofs taken from the bundle offered for reuse, each verified against `publics`.
+    pub reused: Vec<ChunkProof>,
+    /// Chunks of that bundle whose public values matched but whose proof did not verify.
+    pub reuse_rejected: Vec<usize>,
+    /// The verifying key, prepared.
+    pub pvk: PreparedVerifyingKey<Bn254>,
+    /// The bundle's header (no chunks).
+    empty: Bundle,
+}
+
+impl Plan {
+    /// The bundle of this backup holding `chunks` (in index order), exactly as
+    /// [`ProveJob::run`] writes it.
+    pub fn bundle(&self, chunks: Vec<ChunkProof>) -> Bundle {
+        Bundle {
+            chunks,
+            ..self.empty.clone()
+        }
+    }
+}
+
 /// Everything a run needs.
 pub struct ProveJob<'a> {
     /// The backup file's content.
@@ -362,6 +394,109 @@ impl ProveJob<'_> {
         Ok((shape, chunk_roots))
     }
 
+    /// The public values a proof of chunk `j` must have: the chunk root of its records, the
+    /// commitment of its stored ciphertext, `K`, its nonce and record count.
+    fn expected_public(&self, shape: ChunkShape, chunk_roots: &[Fr], j: usize) -> ChunkPublic {
+        let chunk = &self.backup.chunks()[j];
+        let count = self.records.len() - j * shape.chunk_size;
+        ChunkPublic {
+            chunk_root: chunk_roots[j],
+            chunk_commitment: chunk.commitment,
+            key_commitment: self.key.commitment(),
+            nonce: Fr::from(chunk.nonce),
+            count: Fr::from(count.min(shape.chunk_size) as u64),
+        }
+    }
+
+    /// The proofs of `old` for chunks among `pending` whose public values are unchanged, once
+    /// verified: the good ones, and the indices of those whose old proof does not verify.
+    fn reusable(
+        &self,
+        old: &Bundle,
+        pvk: &PreparedVerifyingKey<Bn254>,
+        shape: ChunkShape,
+        chunk_roots: &[Fr],
+        pending: &[usize],
+    ) -> Result<(Vec<ChunkProof>, Vec<usize>), RunError> {
+        let by_index: HashMap<usize, &ChunkProof> =
+            old.chunks.iter().map(|c| (c.index, c)).collect();
+        let offered: Vec<(usize, &ChunkProof)> = pending
+            .iter()
+            .filter_map(|&j| by_index.get(&j).map(|&c| (j, c)))
+            .collect();
+        // A proof binds the stored ciphertext to the records and key through the chunk
+        // commitment: the stored commitments must be the ciphertext's (checked once per
+        // backup; free for a backup this process assembled).
+        self.backup
+            .verify_commitments(Path::new("the backup"))
+            .map_err(|e| RunError::Mismatch(format!("the backup is damaged: {e}")))?;
+        let candidates: Vec<ChunkProof> = offered
+            .into_iter()
+            .filter_map(|(j, old)| {
+                let public = self.expected_public(shape, chunk_roots, j);
+                (old.public_inputs == public).then(|| ChunkProof {
+                    index: j,
+                    public_inputs: public,
+                    proof: old.proof.clone(),
+                })
+            })
+            .collect();
+        Ok(verify_proofs(pvk, candidates))
+    }
+
+    /// The bundle of this backup holding `chunks`, for the keys of `circuit_id`.
+    fn bundle(&self, circuit_id: &str, shape: ChunkShape, chunks: Vec<ChunkProof>) -> Bundle {
+        Bundle {
+            version: BUNDLE_VERSION,
+            circuit_id: circuit_id.to_owned(),
+            chain_id: None,
+            contract: None,
+            block: None,
+            arity: shape.arity,
+            chunk_size: shape.chunk_size,
+            records: self.backup.header().records,
+            root: self.backup.root(),
+            commitment: self.backup.commitment(),
+            key_commitment: self.backup.key_commitment(),
+            chunks,
+        }
+    }
+
+    /// What a run must prove, decided as [`ProveJob::run`] decides it but without proving or
+    /// checkpointing anything: for a prover elsewhere (the distributed run of
+    /// `zkbackup-queue`), which then assembles the bundle with [`Plan::bundle`].
+    pub fn plan(&self) -> Result<Plan, RunError> {
+        let (shape, chunk_roots) = self.check()?;
+        let vk: VerifyingKey<Bn254> = self.prover.proving_key().vk.clone().into();
+        let pvk = prepare_verifying_key(&vk);
+        let circuit = circuit_id(&vk);
+        let total = self.backup.chunks().len();
+        let (reused, reuse_rejected) = match self.reuse {
+            Some(old) => {
+                check_reuse(old, shape, &circuit, self.backup.key_commitment())
+                    .map_err(RunError::Reuse)?;
+                let all: Vec<usize> = (0..total).collect();
+                self.reusable(old, &pvk, shape, &chunk_roots, &all)?
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let taken: HashSet<usize> = reused.iter().map(|e| e.index).collect();
+        let publics = (0..total)
+            .map(|j| self.expected_public(shape, &chunk_roots, j))
+            .collect();
+        let empty = self.bundle(&circuit, shape, Vec::new());
+        Ok(Plan {
+            shape,
+            circuit_id: circuit,
+            publics,
+            to_prove: (0..total).filter(|j| !taken.contains(j)).collect(),
+            reused,
+            reuse_rejected,
+            pvk,
+            empty,
+        })
+    }
+
     /// Proves every chunk not yet checkpointed, `jobs` at a time, calling `progress(done,
     /// total)` once with the chunks taken from checkpoints and then after each chunk
     /// proven; then writes the bundle and removes the checkpoints. Holds the output's
@@ -411,20 +546,7 @@ impl ProveJob<'_> {
         prepare_checkpoints(&dir, &id)?;
 
         let total = self.backup.chunks().len();
-        let header = |chunks: Vec<ChunkProof>| Bundle {
-            version: BUNDLE_VERSION,
-            circuit_id: id.circuit_id.clone(),
-            chain_id: None,
-            contract: None,
-            block: None,
-            arity: shape.arity,
-            chunk_size: shape.chunk_size,
-            records: self.backup.header().records,
-            root: self.backup.root(),
-            commitment: self.backup.commitment(),
-            key_commitment: self.backup.key_commitment(),
-            chunks,
-        };
+        let header = |chunks: Vec<ChunkProof>| self.bundle(&id.circuit_id, shape, chunks);
         let checkpoint = |entry: &ChunkProof| -> Result<(), RunError> {
             let path = dir.join(format!("chunk_{}.json", entry.index));
             write_bundle(&path, &header(vec![entry.clone()]))?;
@@ -491,7 +613,7 @@ impl ProveJob<'_> {
         reused_found.dedup_by_key(|e| e.index);
         found.extend(reused_found);
         let mut done: Vec<Option<ChunkProof>> = vec![None; total];
-        for entry in verified(&pvk, found).0 {
+        for entry in verify_proofs(&pvk, found).0 {
             let j = entry.index;
             done[j] = Some(entry);
         }
@@ -502,44 +624,10 @@ impl ProveJob<'_> {
         let mut reused = 0;
         let mut reuse_rejected = Vec::new();
         if let Some(old) = self.reuse {
-            let by_index: HashMap<usize, &ChunkProof> =
-                old.chunks.iter().map(|c| (c.index, c)).collect();
-            let offered: Vec<(usize, &ChunkProof)> = (0..total)
-                .filter(|&j| done[j].is_none())
-                .filter_map(|j| by_index.get(&j).map(|&c| (j, c)))
-                .collect();
-            // A proof binds the stored ciphertext to the records and key through the chunk
-            // commitment: the stored commitments must be the ciphertext's (checked once per
-            // backup; free for a backup this process assembled).
-            self.backup
-                .verify_commitments(Path::new("the backup"))
-                .map_err(|e| RunError::Mismatch(format!("the backup is damaged: {e}")))?;
-            let key_commitment = self.key.commitment();
-            let candidates: Vec<ChunkProof> = offered
-                .into_iter()
-                .filter_map(|(j, old)| {
-                    // The values a proof of this chunk would have: the chunk root of its
-                    // records, the commitment of its stored ciphertext, `K`, its nonce and
-                    // record count.
-                    let chunk = &self.backup.chunks()[j];
-                    let count = self.records.len() - j * shape.chunk_size;
-                    let public = ChunkPublic {
-                        chunk_root: chunk_roots[j],
-                        chunk_commitment: chunk.commitment,
-                        key_commitment,
-                        nonce: Fr::from(chunk.nonce),
-                        count: Fr::from(count.min(shape.chunk_size) as u64),
-                    };
-                    (old.public_inputs == public).then(|| ChunkProof {
-                        index: j,
-                        public_inputs: public,
-                        proof: old.proof.clone(),
-                    })
-                })
-                .collect();
+            let pending: Vec<usize> = (0..total).filter(|&j| done[j].is_none()).collect();
+            let (good, bad) = self.reusable(old, &pvk, shape, &chunk_roots, &pending)?;
             // Checkpointed together in one file (a file per chunk costs a write and an fsync
             // each: ~0.5 s for 390 chunks).
-            let (good, bad) = verified(&pvk, candidates);
             if !good.is_empty() {
                 write_bundle(&dir.join(REUSED_CHECKPOINT), &header(good.clone()))?;
             }
@@ -681,7 +769,7 @@ fn check_reuse(
 /// Splits `entries` into those whose proof verifies against their public values and the
 /// indices of those whose proof does not: one batch for all (`OsRng`'s scalars), and only if
 /// it fails, each proof on its own.
-fn verified(
+pub fn verify_proofs(
     pvk: &PreparedVerifyingKey<Bn254>,
     entries: Vec<ChunkProof>,
 ) -> (Vec<ChunkProof>, Vec<usize>) {

@@ -32,11 +32,16 @@ use zkbackup_verifier::read_bundle;
 /// one), a chunk whose public values are those of OLD's chunk at the same index takes OLD's
 /// proof instead of a new one, once verified against this backup; only the other chunks are
 /// proven.
+///
+/// With --queue postgres://… the chunks are proven by `zkbackup worker` processes on any
+/// number of machines (docs/DISTRIBUTED.md): this process creates the run in the database
+/// (one job per chunk to prove), shows progress across all workers, verifies every proof
+/// they store and writes the same bundle. Running it again attaches to the same run.
 #[derive(Clone, Debug, Args)]
 pub struct ProveArgs {
     /// The backup file (from `zkbackup backup`).
     #[arg(long, value_name = "BACKUP")]
-    backup: PathBuf,
+    pub(crate) backup: PathBuf,
     /// The escrow key file the backup was encrypted under (from `zkbackup keygen`).
     #[arg(long, value_name = "KEY")]
     key: PathBuf,
@@ -46,17 +51,32 @@ pub struct ProveArgs {
     keys_dir: PathBuf,
     /// The bundle to write; must not exist.
     #[arg(long, value_name = "BUNDLE")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// The bundle of an earlier backup under the same escrow key and proving keys: its
     /// proofs of chunks whose public values are unchanged are verified and reused.
     #[arg(long, value_name = "OLD_BUNDLE")]
-    reuse: Option<PathBuf>,
+    pub(crate) reuse: Option<PathBuf>,
     /// Chunks proven at once (memory grows with it); default: the number of CPUs.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
     /// Print one JSON object on stdout instead of the `bundle …` line.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
+    /// Prove through workers: the PostgreSQL connection string of the queue
+    /// (`postgres://user@host/db`, or `host=… user=… dbname=…`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) queue: Option<String>,
+    /// With --queue: claims of one chunk's job before it is marked failed and the run
+    /// reports it (a new run's setting).
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "queue")]
+    pub(crate) max_attempts: u32,
+    /// With --queue: how often to look at the database, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, requires = "queue")]
+    pub(crate) poll_ms: u64,
+    /// With --queue: queue the run's failed jobs again (their attempts reset), after the
+    /// cause was fixed.
+    #[arg(long, requires = "queue")]
+    pub(crate) retry_failed: bool,
 }
 
 /// Stops at SIGINT or SIGTERM: the first sets the flag (the run finishes the chunks in
@@ -148,7 +168,6 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = backup.chunks().len();
     let stop = stop_on_signals()?;
-    let progress = ChunkProgress::new("proving", total, Some(Arc::clone(&stop)));
     let start = std::time::Instant::now();
     let job = ProveJob {
         backup: &backup,
@@ -160,6 +179,10 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         stop: Some(&stop),
         reuse: old.as_ref(),
     };
+    if let Some(url) = &args.queue {
+        return super::prove_queue::coordinate(&args, url, &job, &stop, &lock, start);
+    }
+    let progress = ChunkProgress::new("proving", total, Some(Arc::clone(&stop)));
     let result = job.run_locked(&lock, &|done, total| progress.update(done, total));
     progress.finish();
     drop(lock);
@@ -246,7 +269,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
 }
 
 /// `0, 3, 7`.
-fn list(indices: &[usize]) -> String {
+pub(crate) fn list(indices: &[usize]) -> String {
     indices
         .iter()
         .map(|j| j.to_string())

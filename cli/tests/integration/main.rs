@@ -8,6 +8,7 @@ mod chain_cli;
 mod check_cli;
 mod cli_root;
 mod common;
+mod distributed_cli;
 mod escrow_cli;
 mod export_cli;
 mod operator_cli;
