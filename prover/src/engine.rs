@@ -6,8 +6,8 @@
 //! A [`PreparedKey`] is built once per proving key and shared by every proof of a run (it
 //! lives in the [`ChunkProver`](crate::ChunkProver)): one [`QueryMsm`] per query (`A`, `B`
 //! in G1, `B` in G2, `L`, `H`). The [`Backend::Arkworks`] backend holds nothing and runs
-//! arkworks' `VariableBaseMSM::msm_unchecked` on the key's bases; a fixed-base backend
-//! (precomputed tables of the bases) plugs in behind the same trait.
+//! arkworks' `VariableBaseMSM::msm_unchecked` on the key's bases; [`Backend::Fixed`] holds
+//! `zkbackup-msm`'s `FixedBaseMsm` tables of each query's bases, precomputed once.
 //!
 //! # Identical proofs
 //! With the same `r, s`, the proof is the one `Groth16::prove` makes: the same group
@@ -27,6 +27,7 @@
 
 use crate::reduction::{CircomReduction, Reduction};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::Zero;
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
@@ -37,6 +38,7 @@ use ark_relations::utils::matrix::Matrix;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
+use zkbackup_msm::{FixedBaseMsm, MsmConfig};
 
 /// Wall time of each stage of one proof, in milliseconds.
 ///
@@ -151,20 +153,47 @@ pub enum Backend {
     /// arkworks' `VariableBaseMSM` on the key's bases.
     #[default]
     Arkworks,
+    /// `zkbackup-msm`'s [`FixedBaseMsm`]: tables of the key's bases precomputed once per
+    /// key (memory: [`tables_bytes`]).
+    Fixed,
 }
 
 impl Backend {
     /// Every backend (tests prove with each).
-    pub const ALL: &'static [Backend] = &[Backend::Arkworks];
+    pub const ALL: &'static [Backend] = &[Backend::Arkworks, Backend::Fixed];
+}
+
+impl<C: SWCurveConfig> QueryMsm<Projective<C>> for FixedBaseMsm<C> {
+    fn msm(&self, _bases: &[Affine<C>], scalars: &[C::ScalarField]) -> Projective<C> {
+        FixedBaseMsm::msm(self, scalars)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        FixedBaseMsm::memory_bytes(self)
+    }
 }
 
 /// Bytes of `backend`'s tables for a key of about `variables` bases per `A`, `B` (G1 and
 /// G2) and `L` query and `domain` bases in `H` (the memory model of
 /// [`crate::estimate`]).
 pub fn tables_bytes(backend: Backend, variables: u64, domain: u64) -> u64 {
-    let _ = (variables, domain);
     match backend {
         Backend::Arkworks => 0,
+        Backend::Fixed => {
+            let bytes = |n: u64, g2: bool| -> u64 {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                let config = MsmConfig::for_size(n);
+                let b = if g2 {
+                    config.table_bytes::<ark_bn254::g2::Config>(n)
+                } else {
+                    config.table_bytes::<ark_bn254::g1::Config>(n)
+                };
+                b as u64
+            };
+            (3 * bytes(variables, false))
+                .saturating_add(bytes(variables, true))
+                .saturating_add(bytes(domain, false))
+        }
     }
 }
 
@@ -179,9 +208,39 @@ pub struct PreparedKey {
 }
 
 impl PreparedKey {
-    /// Prepares `pk`'s queries for `backend`.
-    pub fn new(_pk: &ProvingKey<Bn254>, backend: Backend) -> Self {
+    /// Prepares `pk`'s queries for `backend` (for [`Backend::Fixed`], the five tables,
+    /// built in parallel).
+    pub fn new(pk: &ProvingKey<Bn254>, backend: Backend) -> Self {
         match backend {
+            Backend::Fixed => {
+                let ((a, b_g1), ((b_g2, l), h)) = rayon::join(
+                    || {
+                        rayon::join(
+                            || FixedBaseMsm::new(&pk.a_query),
+                            || FixedBaseMsm::new(&pk.b_g1_query),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || {
+                                rayon::join(
+                                    || FixedBaseMsm::new(&pk.b_g2_query),
+                                    || FixedBaseMsm::new(&pk.l_query),
+                                )
+                            },
+                            || FixedBaseMsm::new(&pk.h_query),
+                        )
+                    },
+                );
+                Self {
+                    backend,
+                    a: Box::new(a),
+                    b_g1: Box::new(b_g1),
+                    b_g2: Box::new(b_g2),
+                    l: Box::new(l),
+                    h: Box::new(h),
+                }
+            }
             Backend::Arkworks => Self {
                 backend,
                 a: Box::new(ArkworksMsm),

@@ -46,6 +46,10 @@ pub struct BenchArgs {
     /// ours. Without it, `$ZKBACKUP_SNARKJS` if set; else snarkjs is not measured.
     #[arg(long, value_name = "CMD")]
     snarkjs: Option<PathBuf>,
+    /// Our MSM backend: `arkworks` (VariableBaseMSM on the key's bases) or `fixed`
+    /// (zkbackup-msm's tables of the bases, built once per key).
+    #[arg(long, default_value = "arkworks", value_parser = ["arkworks", "fixed"])]
+    backend: String,
     /// Run our five MSMs one after another instead of the G2 one against the G1 ones.
     #[arg(long)]
     sequential_msm: bool,
@@ -324,13 +328,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let t = Instant::now();
         let mut prover = keys.prover()?;
         let prover_ms = ms(t);
+        let t = Instant::now();
+        let backend = match args.backend.as_str() {
+            "fixed" => Backend::Fixed,
+            _ => Backend::Arkworks,
+        };
         prover.set_engine(
-            Backend::default(),
+            backend,
             ProveOptions {
                 concurrent: !args.sequential_msm,
             },
         );
-        let prepare_key_ms = (prover_ms - derive_matrices_ms).max(0.0);
+        let prepare_key_ms = (prover_ms - derive_matrices_ms).max(0.0) + ms(t);
         let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
         let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1)?;
         let side = match &snarkjs {
