@@ -83,8 +83,12 @@ pub struct ShapeEstimate {
     pub domain: u64,
     /// Peak memory of the setup, in bytes.
     pub setup_bytes: u64,
-    /// Memory of a proving run that every job shares (proving key, matrices), in bytes.
+    /// Memory of a proving run that every job shares (proving key, matrices, and the MSM
+    /// backend's tables, [`ShapeEstimate::tables_bytes`]), in bytes.
     pub prove_shared_bytes: u64,
+    /// The part of [`ShapeEstimate::prove_shared_bytes`] that is the MSM backend's
+    /// precomputed tables of the key's bases (0 for arkworks' MSM), in bytes.
+    pub tables_bytes: u64,
     /// Memory of each chunk in flight during proving, in bytes.
     pub prove_job_bytes: u64,
     /// Rough setup time on the reference machine, in seconds.
@@ -117,8 +121,16 @@ impl ShapeEstimate {
     }
 }
 
-/// Estimates `shape` (see the [module docs](self)).
+/// Estimates `shape` (see the [module docs](self)) for the default MSM backend.
 pub fn estimate(shape: ChunkShape) -> Result<ShapeEstimate, SynthesisError> {
+    estimate_for(shape, crate::engine::Backend::default())
+}
+
+/// Estimates `shape` for the MSM `backend`: its tables are shared by all jobs.
+pub fn estimate_for(
+    shape: ChunkShape,
+    backend: crate::engine::Backend,
+) -> Result<ShapeEstimate, SynthesisError> {
     let (constraints, exact) = constraints(shape)?;
     let domain = (constraints + NUM_PUBLIC_INPUTS as u64 + 1)
         .checked_next_power_of_two()
@@ -129,6 +141,9 @@ pub fn estimate(shape: ChunkShape) -> Result<ShapeEstimate, SynthesisError> {
             .saturating_add(domain.saturating_mul(per_domain))
     };
     let millions = constraints as f64 / 1e6;
+    // The A, B (G1, G2) and L queries have a base per variable (about one per
+    // constraint), H one per domain element.
+    let tables_bytes = crate::engine::tables_bytes(backend, constraints, domain);
     Ok(ShapeEstimate {
         shape,
         constraints,
@@ -139,7 +154,9 @@ pub fn estimate(shape: ChunkShape) -> Result<ShapeEstimate, SynthesisError> {
         prove_shared_bytes: linear(
             PROVE_SHARED_BYTES_PER_CONSTRAINT,
             PROVE_SHARED_BYTES_PER_DOMAIN,
-        ),
+        )
+        .saturating_add(tables_bytes),
+        tables_bytes,
         prove_job_bytes: linear(PROVE_JOB_BYTES_PER_CONSTRAINT, PROVE_JOB_BYTES_PER_DOMAIN),
         setup_secs: millions * SETUP_SECS_PER_MILLION,
         prove_secs: millions * PROVE_SECS_PER_MILLION,

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod engine;
 pub mod escrow;
 pub mod estimate;
 pub mod keys;
@@ -10,6 +11,7 @@ pub mod prove;
 pub mod reduction;
 pub mod run;
 
+pub use engine::{Backend, PreparedKey, ProveOptions, StageTimes};
 pub use escrow::{EscrowKeys, EscrowKeysMeta};
 pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKeysMeta, Setup};
 pub use prove::{ChunkMatrices, ChunkProver, ProveError};

@@ -2,20 +2,26 @@
 //!
 //! [`ChunkProver::prove`] is ours: the constraint matrices are derived once per shape (they
 //! never change), and each proof only computes the witness (synthesis without building
-//! matrices or inlining linear combinations), then runs the QAP witness map and the MSMs.
+//! matrices or inlining linear combinations), then runs our prove path ([`crate::engine`]):
+//! the QAP witness map and the five MSMs through the prover's [`PreparedKey`] (built once
+//! per key and shared by every proof of a run).
 //! [`ChunkProver::prove_stock`] is `ark_groth16::Groth16::prove` on the identical circuit
 //! and key, kept for the benchmark's side-by-side comparison and as a cross-check.
 //!
 //! # Secrets
 //! The full assignment holds the records and the key. Ours moves it out of the constraint
 //! system (no copy is left there) into a [`Zeroizing`] vector, wiped when dropped, as are
-//! the proof's blinding scalars `r, s`; the witness itself ([`ChunkWitness`]) wipes its
+//! the proof's blinding scalars `r, s` and the QAP evaluations `h`; the witness itself ([`ChunkWitness`]) wipes its
 //! records and key on drop. Best effort: the gadgets' own copies of values during synthesis
-//! and ark-groth16's internal vectors (QAP evaluations, MSM scalars) are out of reach, and
+//! and the internal vectors of ark-groth16's witness map and of the MSM backends (scalar
+//! copies) are out of reach, and
 //! [`ChunkProver::prove_stock`] wipes nothing beyond the witness.
 
+use crate::engine::{self, timed, Backend, PreparedKey, ProveOptions, R1csView, StageTimes};
 use crate::reduction::{CircomReduction, Reduction};
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::VariableBaseMSM;
+use ark_ff::PrimeField;
 use ark_ff::UniformRand;
 use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, Proof, ProvingKey};
 use ark_relations::gr1cs::{
@@ -113,6 +119,8 @@ pub struct ChunkProver {
     pk: ProvingKey<Bn254>,
     reduction: Reduction,
     r1cs: ChunkMatrices,
+    prepared: PreparedKey,
+    options: ProveOptions,
 }
 
 impl ChunkProver {
@@ -127,12 +135,28 @@ impl ChunkProver {
         pk: ProvingKey<Bn254>,
         reduction: Reduction,
     ) -> Result<Self, ProveError> {
+        let prepared = PreparedKey::new(&pk, Backend::default());
         Ok(Self {
             shape,
             pk,
             reduction,
             r1cs: ChunkMatrices::derive(shape)?,
+            prepared,
+            options: ProveOptions::default(),
         })
+    }
+
+    /// Switches the MSM backend (the key's queries prepared anew) and the MSM schedule.
+    pub fn set_engine(&mut self, backend: Backend, options: ProveOptions) {
+        if backend != self.prepared.backend() {
+            self.prepared = PreparedKey::new(&self.pk, backend);
+        }
+        self.options = options;
+    }
+
+    /// The prepared key (the MSM backend's per-query state).
+    pub fn prepared_key(&self) -> &PreparedKey {
+        &self.prepared
     }
 
     /// The constraint matrices.
@@ -247,18 +271,78 @@ impl ChunkProver {
         rng: &mut R,
         check: impl FnOnce(&ChunkPublic) -> Result<(), String>,
     ) -> Result<(ChunkPublic, Proof<Bn254>), ProveError> {
-        let (circuit, public) = self.circuit(witness)?;
-        check(&public).map_err(ProveError::Rejected)?;
-        let full = self.assignment_of(circuit)?;
-        let r = Zeroizing::new(Fr::rand(rng));
-        let s = Zeroizing::new(Fr::rand(rng));
-        let proof = self.prove_assignment(&full, *r, *s)?;
+        let (public, proof, _) = self.prove_staged(witness, rng, check)?;
         Ok((public, proof))
     }
 
+    /// [`ChunkProver::prove_checked`], also returning the time of each stage.
+    pub fn prove_staged<R: RngCore + CryptoRng>(
+        &self,
+        witness: ChunkWitness,
+        rng: &mut R,
+        check: impl FnOnce(&ChunkPublic) -> Result<(), String>,
+    ) -> Result<(ChunkPublic, Proof<Bn254>, StageTimes), ProveError> {
+        let start = std::time::Instant::now();
+        let (circuit, public) = self.circuit(witness)?;
+        check(&public).map_err(ProveError::Rejected)?;
+        let (full, witness_ms) = timed(|| self.assignment_of(circuit));
+        let full = full?;
+        // As `Groth16::prove`: r, then s, from the caller's rng.
+        let r = Zeroizing::new(Fr::rand(rng));
+        let s = Zeroizing::new(Fr::rand(rng));
+        let mut times = StageTimes::default();
+        let proof = self.prove_assignment_timed(&full, *r, *s, &mut times)?;
+        times.witness = witness_ms;
+        times.total = engine::ms(start.elapsed());
+        Ok((public, proof, times))
+    }
+
     /// The proof of a full assignment (already checked to satisfy the circuit) with the
-    /// blinding scalars `r, s`, under this prover's reduction.
+    /// blinding scalars `r, s`, under this prover's reduction, by our prove path.
     pub fn prove_assignment(&self, full: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>, ProveError> {
+        self.prove_assignment_timed(full, r, s, &mut StageTimes::default())
+    }
+
+    fn prove_assignment_timed(
+        &self,
+        full: &[Fr],
+        r: Fr,
+        s: Fr,
+        times: &mut StageTimes,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        if full.len() != self.r1cs.num_variables() {
+            return Err(ProveError::Unsatisfied);
+        }
+        Ok(engine::prove_assignment(
+            &self.pk,
+            &self.prepared,
+            self.reduction,
+            &self.r1cs_view(),
+            full,
+            r,
+            s,
+            self.options,
+            times,
+        )?)
+    }
+
+    fn r1cs_view(&self) -> R1csView<'_> {
+        R1csView {
+            matrices: &self.r1cs.matrices,
+            num_instance_variables: self.r1cs.num_instance_variables,
+            num_constraints: self.r1cs.num_constraints,
+        }
+    }
+
+    /// The proof of a full assignment by ark-groth16's own
+    /// `create_proof_with_reduction_and_matrices` on the precomputed matrices (the prove
+    /// path before ours; kept for comparison).
+    pub fn prove_assignment_arkworks(
+        &self,
+        full: &[Fr],
+        r: Fr,
+        s: Fr,
+    ) -> Result<Proof<Bn254>, ProveError> {
         let m = &self.r1cs;
         let (inputs, constraints) = (m.num_instance_variables, m.num_constraints);
         Ok(match self.reduction {
@@ -300,5 +384,93 @@ impl ChunkProver {
             Reduction::Circom => Groth16::<Bn254, CircomReduction>::prove(&self.pk, circuit, rng)?,
         };
         Ok((public, proof))
+    }
+}
+
+impl ChunkProver {
+    /// Stock `Groth16::prove`'s path cut into its stages, each timed: arkworks' own pieces
+    /// called in its order (synthesis building the matrices, inlining and `to_matrices`,
+    /// `witness_map_from_matrices`, then `msm_bigint` per query with arkworks' scalar
+    /// conversions, sequentially: `H`, `L`, `A`, `B` in G1, `B` in G2). `r, s` are drawn from
+    /// `rng` as `Groth16::prove` draws them, so the proof is the one it makes.
+    pub fn prove_stock_staged<R: RngCore + CryptoRng>(
+        &self,
+        witness: ChunkWitness,
+        rng: &mut R,
+    ) -> Result<(ChunkPublic, Proof<Bn254>, StageTimes), ProveError> {
+        let start = std::time::Instant::now();
+        let (circuit, public) = self.circuit(witness)?;
+        let r = Zeroizing::new(Fr::rand(rng));
+        let s = Zeroizing::new(Fr::rand(rng));
+        let (r, s) = (*r, *s);
+        let mut t = StageTimes::default();
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: true,
+            generate_lc_assignments: false,
+        });
+        let (synth, ms) = timed(|| circuit.generate_constraints(cs.clone()));
+        synth?;
+        t.witness = ms;
+        let (matrices, ms) = timed(|| {
+            cs.finalize();
+            cs.to_matrices()
+        });
+        let mut matrices = matrices?;
+        let matrices = matrices
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        t.matrices = ms;
+        let (inputs, constraints) = (cs.num_instance_variables(), cs.num_constraints());
+        let (h, ms) = timed(|| -> Result<_, SynthesisError> {
+            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            let full = [inner.instance_assignment()?, inner.witness_assignment()?].concat();
+            let view = R1csView {
+                matrices: &matrices,
+                num_instance_variables: inputs,
+                num_constraints: constraints,
+            };
+            let h = engine::witness_map(self.reduction, &view, &full)?;
+            Ok((h, full))
+        });
+        let (h, full) = h?;
+        t.qap = ms;
+        let pk = &self.pk;
+        let msm_start = std::time::Instant::now();
+        // As ark-groth16 0.6's `create_proof_with_assignment`.
+        let (h_acc, ms) = timed(|| {
+            let h: Vec<_> = h.iter().map(|x| x.into_bigint()).collect();
+            G1Projective::msm_bigint(&pk.h_query, &h)
+        });
+        t.msm_h = ms;
+        let ((l_acc, assignment), ms) = timed(|| {
+            let aux: Vec<_> = full[inputs..].iter().map(|x| x.into_bigint()).collect();
+            let l = G1Projective::msm_bigint(&pk.l_query, &aux);
+            let input: Vec<_> = full[1..inputs].iter().map(|x| x.into_bigint()).collect();
+            (l, [&input[..], &aux[..]].concat())
+        });
+        t.msm_l = ms;
+        let (a_acc, ms) = timed(|| G1Projective::msm_bigint(&pk.a_query[1..], &assignment));
+        t.msm_a = ms;
+        let (b_g1_acc, ms) = timed(|| G1Projective::msm_bigint(&pk.b_g1_query[1..], &assignment));
+        t.msm_b_g1 = ms;
+        let (b_g2_acc, ms) = timed(|| G2Projective::msm_bigint(&pk.b_g2_query[1..], &assignment));
+        t.msm_b_g2 = ms;
+        t.msm_wall = engine::ms(msm_start.elapsed());
+        let proof = engine::assemble(
+            pk,
+            engine::Msms {
+                a: a_acc + pk.a_query[0],
+                b_g1: b_g1_acc + pk.b_g1_query[0],
+                b_g2: b_g2_acc + pk.b_g2_query[0],
+                l: l_acc,
+                h: h_acc,
+            },
+            r,
+            s,
+        );
+        t.total = engine::ms(start.elapsed());
+        Ok((public, proof, t))
     }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_core::Fr;
-use zkbackup_prover::ProvingKeys;
+use zkbackup_prover::{Backend, ProveOptions, ProvingKeys, StageTimes};
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
 /// Measure the prover (ours and stock arkworks, alternating on the same circuit, keys and
@@ -46,6 +46,30 @@ pub struct BenchArgs {
     /// ours. Without it, `$ZKBACKUP_SNARKJS` if set; else snarkjs is not measured.
     #[arg(long, value_name = "CMD")]
     snarkjs: Option<PathBuf>,
+    /// Our MSM backend: `arkworks` (VariableBaseMSM on the key's bases) or `fixed`
+    /// (zkbackup-msm's tables of the bases, built once per key).
+    #[arg(long, default_value = "arkworks", value_parser = ["arkworks", "fixed"])]
+    backend: String,
+    /// Run our five MSMs one after another instead of the G2 one against the G1 ones.
+    #[arg(long)]
+    sequential_msm: bool,
+    /// Throughput: also prove this many chunks at once (comma-separated job counts, e.g.
+    /// `1,2`), alternating the counts, and report records/s and peak memory per count.
+    #[arg(long, value_delimiter = ',', value_name = "JOBS")]
+    jobs: Vec<usize>,
+}
+
+/// Proving `jobs` chunks at once, ours.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobsRow {
+    /// Chunks in flight.
+    pub jobs: usize,
+    /// Median wall time of `jobs` proofs proven at once, ms.
+    pub wall_ms: f64,
+    /// Records per second (`jobs · chunk / wall`).
+    pub records_per_s: f64,
+    /// Peak resident memory while they ran (VmHWM reset before), MiB.
+    pub peak_mib: f64,
 }
 
 /// Ours against snarkjs under one key made for the circom reduction.
@@ -83,11 +107,33 @@ pub struct Row {
     pub ours_ms: f64,
     /// Median prove time, stock `Groth16::prove`, ms.
     pub stock_ms: f64,
+    /// Median of stock cut into stages (arkworks' own pieces in its order), per stage.
+    pub stock_stages: StageTimes,
+    /// Median of ours, per stage.
+    pub ours_stages: StageTimes,
+    /// Our MSM backend.
+    pub backend: Backend,
+    /// Deriving the constraint matrices (once per shape and run), ms.
+    pub derive_matrices_ms: f64,
+    /// Preparing the key for the backend (once per run), ms: a new prover's time less
+    /// `derive_matrices_ms`.
+    pub prepare_key_ms: f64,
+    /// Bytes the backend precomputed for the key (tables), MiB.
+    pub prepared_mib: f64,
+    /// Peak resident memory of the process while proving one chunk, ours (VmHWM reset
+    /// before each proof; the keys and tables included), MiB.
+    pub ours_peak_mib: f64,
+    /// The same for stock `Groth16::prove`, MiB.
+    pub stock_peak_mib: f64,
+    /// Several chunks at once (`--jobs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub throughput: Vec<JobsRow>,
     /// stock / ours.
     pub speedup: f64,
     /// Records per second, ours, one chunk at a time.
     pub records_per_s: f64,
-    /// Peak resident memory of the process so far, MiB.
+    /// Peak resident memory of the process while proving one chunk of this size (ours or
+    /// stock, the larger), MiB.
     pub peak_mib: f64,
     /// Median single verification, ms.
     pub verify_ms: f64,
@@ -97,6 +143,8 @@ pub struct Row {
     pub ours_runs_ms: Vec<f64>,
     /// All prove times, stock, ms.
     pub stock_runs_ms: Vec<f64>,
+    /// All totals of stock cut into stages, ms (to compare with `stock_runs_ms`).
+    pub stock_staged_runs_ms: Vec<f64>,
     /// Ours against snarkjs, when measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snarkjs: Option<SnarkjsRow>,
@@ -226,6 +274,13 @@ fn median(xs: &[f64]) -> f64 {
     }
 }
 
+/// Resets this process's peak resident set size (VmHWM) to its current size (Linux:
+/// `5` written to `/proc/self/clear_refs`); false where that is not possible, and then the
+/// peak is the whole run's so far.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", b"5").is_ok()
+}
+
 /// Peak resident set size of this process (VmHWM), MiB; 0 where /proc is missing.
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -245,9 +300,9 @@ fn ms(start: Instant) -> f64 {
 
 /// Runs `zkbackup bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.runs == 0 || args.batch == 0 || args.sizes.is_empty() {
+    if args.runs == 0 || args.batch == 0 || args.sizes.is_empty() || args.jobs.contains(&0) {
         return Err(bad_input(
-            "--runs, --batch and --sizes must be non-empty / at least 1",
+            "--runs, --batch, --sizes and --jobs must be non-empty / at least 1",
         ));
     }
     let snarkjs = match (&args.snarkjs, std::env::var_os("ZKBACKUP_SNARKJS")) {
@@ -266,7 +321,25 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let keys = ProvingKeys::generate(shape, &mut OsRng).context("setup")?;
         let constraints = keys.meta.constraints;
         let vk = keys.vk().clone();
-        let prover = keys.prover()?;
+        // Once per shape and run: the constraint matrices, and the backend's tables.
+        let t = Instant::now();
+        zkbackup_prover::ChunkMatrices::derive(shape).context("deriving the matrices")?;
+        let derive_matrices_ms = ms(t);
+        let t = Instant::now();
+        let mut prover = keys.prover()?;
+        let prover_ms = ms(t);
+        let t = Instant::now();
+        let backend = match args.backend.as_str() {
+            "fixed" => Backend::Fixed,
+            _ => Backend::Arkworks,
+        };
+        prover.set_engine(
+            backend,
+            ProveOptions {
+                concurrent: !args.sequential_msm,
+            },
+        );
+        let prepare_key_ms = (prover_ms - derive_matrices_ms).max(0.0) + ms(t);
         let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
         let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1)?;
         let side = match &snarkjs {
@@ -275,21 +348,52 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         };
         bar.finish_and_clear();
 
-        let provers = if side.is_some() { 4 } else { 2 };
+        let provers = if side.is_some() { 5 } else { 3 } + args.jobs.len() as u64;
         let bar = progress::bar(provers * args.runs as u64, &format!("prove {chunk_size}"));
         let (mut ours, mut stock) = (Vec::new(), Vec::new());
+        let (mut ours_stages, mut stock_stages) = (Vec::new(), Vec::new());
+        let (mut ours_peak, mut stock_peak) = (0.0f64, 0.0f64);
         let (mut ours_circom, mut snarkjs_runs) = (Vec::new(), Vec::new());
+        let mut jobs_runs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); args.jobs.len()];
         let mut last = None;
         for _ in 0..args.runs {
             // Alternate so that drift (thermal, other load) hits both alike.
+            reset_peak_rss();
             let t = Instant::now();
-            let (public, proof) = prover.prove(witness.clone(), &mut OsRng)?;
+            let (public, proof, stages) =
+                prover.prove_staged(witness.clone(), &mut OsRng, |_| Ok(()))?;
             ours.push(ms(t));
+            ours_peak = ours_peak.max(peak_rss_mib());
+            ours_stages.push(stages);
             bar.inc(1);
+            reset_peak_rss();
             let t = Instant::now();
             prover.prove_stock(witness.clone(), &mut OsRng)?;
             stock.push(ms(t));
+            stock_peak = stock_peak.max(peak_rss_mib());
             bar.inc(1);
+            let (_, _, stages) = prover.prove_stock_staged(witness.clone(), &mut OsRng)?;
+            stock_stages.push(stages);
+            bar.inc(1);
+            for (k, &jobs) in args.jobs.iter().enumerate() {
+                reset_peak_rss();
+                let t = Instant::now();
+                std::thread::scope(|scope| -> anyhow::Result<()> {
+                    let handles: Vec<_> = (0..jobs)
+                        .map(|_| {
+                            let (prover, witness) = (&prover, witness.clone());
+                            scope.spawn(move || prover.prove(witness, &mut OsRng))
+                        })
+                        .collect();
+                    for h in handles {
+                        h.join()
+                            .map_err(|_| anyhow::anyhow!("a proving job panicked"))??;
+                    }
+                    Ok(())
+                })?;
+                jobs_runs[k].push((ms(t), peak_rss_mib()));
+                bar.inc(1);
+            }
             if let (Some(side), Some(snarkjs)) = (&side, &snarkjs) {
                 let t = Instant::now();
                 side.prover.prove(witness.clone(), &mut OsRng)?;
@@ -300,6 +404,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
             last = Some((public, proof));
         }
+        let throughput: Vec<JobsRow> = args
+            .jobs
+            .iter()
+            .zip(&jobs_runs)
+            .map(|(&jobs, runs)| {
+                let wall = median(&runs.iter().map(|r| r.0).collect::<Vec<_>>());
+                JobsRow {
+                    jobs,
+                    wall_ms: wall,
+                    records_per_s: (jobs * chunk_size) as f64 / (wall / 1e3),
+                    peak_mib: runs.iter().map(|r| r.1).fold(0.0, f64::max),
+                }
+            })
+            .collect();
         bar.finish_and_clear();
         let (public, proof) = last.expect("at least one run");
         let inputs = public.to_inputs();
@@ -349,9 +467,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             constraints_per_record: constraints as f64 / chunk_size as f64,
             ours_ms: o,
             stock_ms: s,
+            stock_staged_runs_ms: stock_stages.iter().map(|t| t.total).collect(),
+            stock_stages: StageTimes::median(&stock_stages),
+            ours_stages: StageTimes::median(&ours_stages),
+            backend: prover.prepared_key().backend(),
+            derive_matrices_ms,
+            prepare_key_ms,
+            prepared_mib: prover.prepared_key().memory_bytes() as f64 / (1024.0 * 1024.0),
+            ours_peak_mib: ours_peak,
+            stock_peak_mib: stock_peak,
+            throughput,
             speedup: s / o,
             records_per_s: chunk_size as f64 / (o / 1e3),
-            peak_mib: peak_rss_mib(),
+            peak_mib: ours_peak.max(stock_peak),
             verify_ms: median(&single),
             batch_verify_ms_per_proof: median(&batch),
             ours_runs_ms: ours,
@@ -361,6 +489,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("{}", line(rows.last().expect("pushed")));
     }
     println!("{}", table(&rows));
+    println!("{}", stages_table(&rows));
+    if rows.iter().any(|r| !r.throughput.is_empty()) {
+        println!("{}", jobs_table(&rows));
+    }
     if rows.iter().any(|r| r.snarkjs.is_some()) {
         println!("{}", snarkjs_table(&rows));
     }
@@ -408,6 +540,73 @@ pub fn table(rows: &[Row]) -> String {
     for r in rows {
         s.push_str(&line(r));
         s.push('\n');
+    }
+    s
+}
+
+/// Per chunk size, the median time of each stage, ours and stock, their ratio, and each
+/// stage's share of our total, as Markdown.
+pub fn stages_table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| chunk | stage | ours ms | stock ms | stock/ours | share of ours |\n\
+         |------:|:------|--------:|---------:|-----------:|--------------:|\n",
+    );
+    for r in rows {
+        let (o, k) = (&r.ours_stages, &r.stock_stages);
+        let ratio = |ours: f64, stock: f64| {
+            if ours > 0.0 {
+                format!("{:.2}x", stock / ours)
+            } else {
+                "-".into()
+            }
+        };
+        let mut push = |name: &str, ours: f64, stock: f64, share: bool| {
+            let share = if share && o.total > 0.0 {
+                format!("{:.1} %", 100.0 * ours / o.total)
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "| {:>5} | {name} | {ours:.1} | {stock:.1} | {} | {share} |\n",
+                r.chunk_size,
+                ratio(ours, stock)
+            ));
+        };
+        for ((name, ours), (_, stock)) in o.stages().into_iter().zip(k.stages()) {
+            push(name, ours, stock, true);
+        }
+        push("msm (wall)", o.msm_wall, k.msm_wall, true);
+        push("total (staged)", o.total, k.total, false);
+        push(
+            "total (prove, Groth16::prove)",
+            r.ours_ms,
+            r.stock_ms,
+            false,
+        );
+        s.push_str(&format!(
+            "| {:>5} | once per run: matrices {:.0} ms, key prepared {:.0} ms ({:.0} MiB); peak RSS per job: ours {:.0} MiB, stock {:.0} MiB | | | | |\n",
+            r.chunk_size, r.derive_matrices_ms, r.prepare_key_ms, r.prepared_mib, r.ours_peak_mib, r.stock_peak_mib
+        ));
+    }
+    s.push_str(
+        "\nMSMs of ours run concurrently unless --sequential-msm: their times overlap, see msm (wall).\n",
+    );
+    s
+}
+
+/// Several chunks at once: records/s and peak memory per job count, as Markdown.
+pub fn jobs_table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| chunk | jobs | wall ms (median) | records/s | peak MiB |\n\
+         |------:|-----:|-----------------:|----------:|---------:|\n",
+    );
+    for r in rows {
+        for j in &r.throughput {
+            s.push_str(&format!(
+                "| {:>5} | {} | {:.1} | {:.1} | {:.0} |\n",
+                r.chunk_size, j.jobs, j.wall_ms, j.records_per_s, j.peak_mib
+            ));
+        }
     }
     s
 }
