@@ -214,39 +214,20 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         }
     };
     let secs = start.elapsed().as_secs_f64();
-    if let (Some(old), false) = (&args.reuse, report.reuse_rejected.is_empty()) {
-        eprintln!(
-            "warning: --reuse {}: the old proofs of chunk(s) {} do not verify against their \
-             public values; those chunks were proven again",
-            old.display(),
-            list(&report.reuse_rejected)
-        );
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let value = json!({
-            "bundle": args.out,
-            "circuit_id": bundle.circuit_id,
-            "root": field::to_hex(&bundle.root),
-            "commitment": field::to_hex(&bundle.commitment),
-            "key_commitment": field::to_hex(&bundle.key_commitment),
-            "records": bundle.records,
-            "arity": bundle.arity,
-            "chunk_size": bundle.chunk_size,
+    report_bundle(
+        &args,
+        &bundle,
+        &report.reuse_rejected,
+        json!({
             "chunks": report.chunks,
             "resumed": report.resumed,
             "proven": report.proven,
-            "reuse": args.reuse,
             "reused": report.reused,
-            "reuse_rejected": report.reuse_rejected,
             "jobs": jobs,
             "constraints_per_chunk": prover.num_constraints(),
             "seconds": secs,
-        });
-        writeln!(out, "{value}").context("writing to stdout")?;
-    } else {
-        writeln!(out, "bundle {}", args.out.display()).context("writing to stdout")?;
-    }
+        }),
+    )?;
     let done = if args.reuse.is_some() {
         format!(
             "proved {} chunks, reused {} (verified), of {} ({} resumed from checkpoints)",
@@ -265,6 +246,47 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         jobs,
         prover.num_constraints()
     );
+    Ok(())
+}
+
+/// What a finished prove, local or queued, prints: the `--reuse` warning on stderr, then on
+/// stdout the `bundle …` line or, with `--json`, the bundle's fields with `--reuse`'s and
+/// the run's own (`extra`, an object).
+pub(crate) fn report_bundle(
+    args: &ProveArgs,
+    bundle: &zkbackup_verifier::Bundle,
+    reuse_rejected: &[usize],
+    extra: serde_json::Value,
+) -> anyhow::Result<()> {
+    if let (Some(old), false) = (&args.reuse, reuse_rejected.is_empty()) {
+        eprintln!(
+            "warning: --reuse {}: the old proofs of chunk(s) {} do not verify against their \
+             public values; those chunks were proven again",
+            old.display(),
+            list(reuse_rejected)
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut value = json!({
+            "bundle": args.out,
+            "circuit_id": bundle.circuit_id,
+            "root": field::to_hex(&bundle.root),
+            "commitment": field::to_hex(&bundle.commitment),
+            "key_commitment": field::to_hex(&bundle.key_commitment),
+            "records": bundle.records,
+            "arity": bundle.arity,
+            "chunk_size": bundle.chunk_size,
+            "reuse": args.reuse,
+            "reuse_rejected": reuse_rejected,
+        });
+        if let (Some(value), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+            value.extend(extra);
+        }
+        writeln!(out, "{value}").context("writing to stdout")?;
+    } else {
+        writeln!(out, "bundle {}", args.out.display()).context("writing to stdout")?;
+    }
     Ok(())
 }
 

@@ -1,15 +1,13 @@
 //! `zkbackup prove --queue URL`: the coordinator of a distributed run (docs/DISTRIBUTED.md).
 
-use super::prove::{list, ProveArgs};
+use super::prove::{report_bundle, ProveArgs};
 use crate::error::InputResultExt;
 use crate::progress::ChunkProgress;
 use anyhow::Context;
 use serde_json::json;
-use std::io::Write;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use zkbackup_core::field;
 use zkbackup_prover::run::OutputLock;
 use zkbackup_prover::{ProveJob, RunError};
 use zkbackup_queue::{CoordinatorConfig, QueueError, RunProgress};
@@ -74,39 +72,20 @@ pub(crate) fn coordinate(
         Err(e) => return Err(e).context("distributed proving"),
     };
     let secs = start.elapsed().as_secs_f64();
-    if let (Some(old), false) = (&args.reuse, report.reuse_rejected.is_empty()) {
-        eprintln!(
-            "warning: --reuse {}: the old proofs of chunk(s) {} do not verify against their \
-             public values; those chunks were proven again",
-            old.display(),
-            list(&report.reuse_rejected)
-        );
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let value = json!({
-            "bundle": args.out,
+    report_bundle(
+        args,
+        &bundle,
+        &report.reuse_rejected,
+        json!({
             "run": report.run,
             "attached": report.attached,
-            "circuit_id": bundle.circuit_id,
-            "root": field::to_hex(&bundle.root),
-            "commitment": field::to_hex(&bundle.commitment),
-            "key_commitment": field::to_hex(&bundle.key_commitment),
-            "records": bundle.records,
-            "arity": bundle.arity,
-            "chunk_size": bundle.chunk_size,
             "chunks": report.chunks,
             "proven": report.proven,
-            "reuse": args.reuse,
             "reused": report.reused,
-            "reuse_rejected": report.reuse_rejected,
             "refused": report.refused,
             "seconds": secs,
-        });
-        writeln!(out, "{value}").context("writing to stdout")?;
-    } else {
-        writeln!(out, "bundle {}", args.out.display()).context("writing to stdout")?;
-    }
+        }),
+    )?;
     eprintln!(
         "run {}{}: {} chunks proven by workers (each verified here), {} reused, of {}, \
          {} refused proof(s), in {:.1} s",
