@@ -129,3 +129,27 @@ pub fn expect_file(flag: &str, path: &Path, what: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `--engine`: how the prover chooses its MSM backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// Fixed-base tables of the proving key when enough chunks are to be proven to pay for
+    /// building them (they take about as long as a few dozen proofs), else arkworks' MSM.
+    #[default]
+    Auto,
+    /// Always the fixed-base tables (built once, before the first proof; memory: see
+    /// `zkbackup estimate`).
+    Fixed,
+    /// Always arkworks' variable-base MSM on the key's bases (no tables).
+    Arkworks,
+}
+
+impl From<EngineArg> for zkbackup_prover::EnginePolicy {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Auto => Self::Auto,
+            EngineArg::Fixed => Self::Fixed,
+            EngineArg::Arkworks => Self::Arkworks,
+        }
+    }
+}

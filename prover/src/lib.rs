@@ -14,7 +14,7 @@ pub mod run;
 pub use engine::{Backend, PreparedKey, ProveOptions, StageTimes};
 pub use escrow::{EscrowKeys, EscrowKeysMeta};
 pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKeysMeta, Setup};
-pub use prove::{ChunkMatrices, ChunkProver, ProveError};
+pub use prove::{ChunkMatrices, ChunkProver, EnginePolicy, ProveError, FIXED_MIN_PROOFS};
 pub use reduction::{CircomReduction, Reduction};
 pub use run::{
     checkpoint_dir, lock_path, verify_proofs, OutputLock, Plan, ProveJob, ReuseMismatch, RunError,

@@ -31,6 +31,8 @@ use ark_relations::gr1cs::{
 use ark_relations::utils::matrix::Matrix;
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
+use serde::Serialize;
+use std::sync::OnceLock;
 use zeroize::Zeroize;
 use zeroize::Zeroizing;
 use zkbackup_circuits::chunk::ChunkCircuit;
@@ -62,6 +64,10 @@ pub enum ProveError {
     /// the public values say.
     #[error("the chunk's witness does not satisfy the circuit")]
     Unsatisfied,
+    /// Our own proof did not verify under the key's verifying key (a prover bug, or a
+    /// proving key whose verifying key is not its own): it was not written.
+    #[error("the proof made for this chunk does not verify under the proving key's own verifying key; not written (a damaged proving key, or a prover bug)")]
+    SelfCheck,
 }
 
 /// The constraint system of one chunk shape as matrices: what the Groth16 generator sees,
@@ -119,9 +125,39 @@ pub struct ChunkProver {
     pk: ProvingKey<Bn254>,
     reduction: Reduction,
     r1cs: ChunkMatrices,
-    prepared: PreparedKey,
+    policy: EnginePolicy,
+    /// The arkworks backend's (empty) prepared key: always there.
+    arkworks: PreparedKey,
+    /// The fixed-base tables, built when the policy first asks for them, then kept for
+    /// every later proof of this prover.
+    fixed: OnceLock<PreparedKey>,
     options: ProveOptions,
 }
+
+/// How a [`ChunkProver`] chooses its MSM [`Backend`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnginePolicy {
+    /// The fixed-base tables once a run has at least [`FIXED_MIN_PROOFS`] chunks to prove
+    /// ([`ChunkProver::expect_proofs`]) and they take at most half of the memory available:
+    /// their one-off build then costs less than it saves. Fewer chunks (e.g. an incremental
+    /// run's few changed chunks) prove with arkworks' MSM, which needs no tables.
+    #[default]
+    Auto,
+    /// Always arkworks' MSM on the key's bases.
+    Arkworks,
+    /// Always the fixed-base tables (built before the first proof).
+    Fixed,
+}
+
+/// The number of proofs from which [`EnginePolicy::Auto`] builds the fixed-base tables.
+///
+/// Measured on this project's 2-core machine (release, `zkbackup bench`, quiet; see
+/// `benches/README.md`): the tables take 15.9 s to build at chunk 64 and 66.3 s at 256, and
+/// each proof with them saves ~0.95 s / ~3.5 s against arkworks' MSM, so they pay for
+/// themselves after 17–19 proofs at either size (tables and proofs both grow with the key);
+/// 24 leaves a margin for noise.
+pub const FIXED_MIN_PROOFS: usize = 24;
 
 impl ChunkProver {
     /// A prover for keys made for the libsnark reduction (`zkbackup setup`'s).
@@ -135,28 +171,84 @@ impl ChunkProver {
         pk: ProvingKey<Bn254>,
         reduction: Reduction,
     ) -> Result<Self, ProveError> {
-        let prepared = PreparedKey::new(&pk, Backend::default());
         Ok(Self {
+            arkworks: PreparedKey::new(&pk, Backend::Arkworks),
             shape,
             pk,
             reduction,
             r1cs: ChunkMatrices::derive(shape)?,
-            prepared,
+            policy: EnginePolicy::default(),
+            fixed: OnceLock::new(),
             options: ProveOptions::default(),
         })
     }
 
-    /// Switches the MSM backend (the key's queries prepared anew) and the MSM schedule.
-    pub fn set_engine(&mut self, backend: Backend, options: ProveOptions) {
-        if backend != self.prepared.backend() {
-            self.prepared = PreparedKey::new(&self.pk, backend);
+    /// Sets how the MSM backend is chosen; [`EnginePolicy::Fixed`] builds the tables now.
+    pub fn set_policy(&mut self, policy: EnginePolicy) {
+        self.policy = policy;
+        if policy == EnginePolicy::Fixed {
+            self.fixed_key();
         }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> EnginePolicy {
+        self.policy
+    }
+
+    /// Switches to one MSM backend (its tables built now) and the MSM schedule.
+    pub fn set_engine(&mut self, backend: Backend, options: ProveOptions) {
+        self.set_policy(match backend {
+            Backend::Arkworks => EnginePolicy::Arkworks,
+            Backend::Fixed => EnginePolicy::Fixed,
+        });
         self.options = options;
     }
 
-    /// The prepared key (the MSM backend's per-query state).
+    /// Tells the prover that about `proofs` proofs are coming (e.g. a run's chunks to
+    /// prove): under [`EnginePolicy::Auto`], from [`FIXED_MIN_PROOFS`] on, builds the
+    /// fixed-base tables now (once; they are kept for every later proof). Returns the
+    /// backend the next proofs use.
+    pub fn expect_proofs(&self, proofs: usize) -> Backend {
+        if self.policy == EnginePolicy::Auto
+            && proofs >= FIXED_MIN_PROOFS
+            && self.fixed.get().is_none()
+            && self.tables_fit()
+        {
+            self.fixed_key();
+        }
+        self.prepared_key().backend()
+    }
+
+    /// Bytes the fixed-base tables of this prover's key take (built or not).
+    pub fn tables_bytes(&self) -> u64 {
+        engine::tables_bytes(
+            Backend::Fixed,
+            self.r1cs.num_variables() as u64,
+            self.pk.h_query.len() as u64,
+        )
+    }
+
+    /// Whether the tables leave at least half of the memory available now for the proofs
+    /// themselves (unknown memory: yes). [`EnginePolicy::Auto`] stays with arkworks' MSM,
+    /// which needs no tables, on a machine too small for them.
+    fn tables_fit(&self) -> bool {
+        crate::estimate::MemoryInfo::read()
+            .is_none_or(|m| self.tables_bytes().saturating_mul(2) <= m.available)
+    }
+
+    fn fixed_key(&self) -> &PreparedKey {
+        self.fixed
+            .get_or_init(|| PreparedKey::new(&self.pk, Backend::Fixed))
+    }
+
+    /// The prepared key the next proof uses (the MSM backend's per-query state).
     pub fn prepared_key(&self) -> &PreparedKey {
-        &self.prepared
+        match self.policy {
+            EnginePolicy::Arkworks => &self.arkworks,
+            EnginePolicy::Fixed => self.fixed_key(),
+            EnginePolicy::Auto => self.fixed.get().unwrap_or(&self.arkworks),
+        }
     }
 
     /// The constraint matrices.
@@ -315,7 +407,7 @@ impl ChunkProver {
         }
         Ok(engine::prove_assignment(
             &self.pk,
-            &self.prepared,
+            self.prepared_key(),
             self.reduction,
             &self.r1cs_view(),
             full,

@@ -644,6 +644,10 @@ impl ProveJob<'_> {
         let pending: Vec<usize> = (0..total).filter(|&j| done[j].is_none()).collect();
         let finished = AtomicUsize::new(resumed);
         progress(resumed, to_prove);
+        // Enough chunks to pay for the fixed-base tables: built here, once, before the first.
+        if !pending.is_empty() {
+            self.prover.expect_proofs(pending.len());
+        }
 
         let prove_one = |j: usize| -> Result<ChunkProof, RunError> {
             let (public, proof) = self
@@ -658,6 +662,15 @@ impl ProveJob<'_> {
                 public_inputs: public,
                 proof: proof.into(),
             };
+            // Our prove path (and its MSM engine) is checked against stock arkworks in the
+            // tests; each proof is still verified before it is written (a pairing check:
+            // ~0.1% of a proof), so a prover bug or a damaged key cannot reach a bundle.
+            verify_chunk(&pvk, &entry.public_inputs.to_inputs(), &entry.proof).map_err(|_| {
+                RunError::Chunk {
+                    chunk: j,
+                    source: ProveError::SelfCheck,
+                }
+            })?;
             checkpoint(&entry)?;
             progress(finished.fetch_add(1, Ordering::SeqCst) + 1, to_prove);
             Ok(entry)

@@ -46,9 +46,10 @@ pub struct BenchArgs {
     /// ours. Without it, `$ZKBACKUP_SNARKJS` if set; else snarkjs is not measured.
     #[arg(long, value_name = "CMD")]
     snarkjs: Option<PathBuf>,
-    /// Our MSM backend: `arkworks` (VariableBaseMSM on the key's bases) or `fixed`
-    /// (zkbackup-msm's tables of the bases, built once per key).
-    #[arg(long, default_value = "arkworks", value_parser = ["arkworks", "fixed"])]
+    /// Our MSM backend: `fixed` (zkbackup-msm's tables of the bases, built once per key:
+    /// what `prove` uses for runs of many chunks) or `arkworks` (VariableBaseMSM on the key's
+    /// bases: what it uses for a few).
+    #[arg(long, default_value = "fixed", value_parser = ["arkworks", "fixed"])]
     backend: String,
     /// Run our five MSMs one after another instead of the G2 one against the G1 ones.
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! `zkbackup prove`: prove every chunk of a backup, in parallel, resumably.
 
-use crate::args::{expect_dir, expect_file};
+use crate::args::{expect_dir, expect_file, EngineArg};
 use crate::error::{bad_input, InputResultExt};
 use crate::keyfile::read_escrow_key;
 use crate::progress::ChunkProgress;
@@ -59,6 +59,10 @@ pub struct ProveArgs {
     /// Chunks proven at once (memory grows with it); default: the number of CPUs.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
+    /// The MSM engine: `auto` (fixed-base tables of the proving key when enough chunks are
+    /// to be proven to pay for building them), `fixed` or `arkworks`.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
     /// Print one JSON object on stdout instead of the `bundle …` line.
     #[arg(long)]
     pub(crate) json: bool,
@@ -162,7 +166,8 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         spinner.finish_and_clear();
         records.input_error().context("decrypting the backup")?
     };
-    let prover = keys.prover().context("preparing the prover")?;
+    let mut prover = keys.prover().context("preparing the prover")?;
+    prover.set_policy(args.engine.into());
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -224,6 +229,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
             "proven": report.proven,
             "reused": report.reused,
             "jobs": jobs,
+            "engine": prover.prepared_key().backend(),
             "constraints_per_chunk": prover.num_constraints(),
             "seconds": secs,
         }),

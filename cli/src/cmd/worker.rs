@@ -1,13 +1,13 @@
 //! `zkbackup worker`: prove chunks for runs queued in PostgreSQL (docs/DISTRIBUTED.md).
 
-use crate::args::expect_dir;
+use crate::args::{expect_dir, EngineArg};
 use crate::error::{bad_input, InputResultExt};
 use crate::keyfile::read_escrow_key;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
-use zkbackup_prover::ProvingKeys;
+use zkbackup_prover::{EnginePolicy, ProvingKeys};
 use zkbackup_queue::{run_worker, worker_name, JobOutcome, QueueError, WorkerConfig};
 use zkbackup_verifier::{circuit_id, VerifyingKey};
 
@@ -34,6 +34,11 @@ pub struct WorkerArgs {
     /// overlap their serial parts, at the cost of memory).
     #[arg(long, value_name = "J", default_value_t = 1)]
     jobs: usize,
+    /// The MSM engine: `auto` and `fixed` build the proving key's fixed-base tables once at
+    /// start (a worker is meant to prove many chunks; they take about as long as a few dozen
+    /// proofs), `arkworks` needs none (for short-lived workers).
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
     /// Seconds a claimed job stays this worker's without a heartbeat (heartbeats come every
     /// third of it): how long a dead worker's job waits before another takes it.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
@@ -62,7 +67,13 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     )?;
     let key = read_escrow_key(&args.key)?;
     let keys = ProvingKeys::read(&args.keys_dir).input_error()?;
-    let prover = keys.prover().context("preparing the prover")?;
+    let mut prover = keys.prover().context("preparing the prover")?;
+    prover.set_policy(args.engine.into());
+    if prover.policy() != EnginePolicy::Arkworks {
+        let spinner = crate::progress::spinner("building the proving key's fixed-base tables");
+        prover.expect_proofs(usize::MAX);
+        spinner.finish_and_clear();
+    }
     let vk: VerifyingKey<ark_bn254::Bn254> = prover.proving_key().vk.clone().into();
     let circuit = circuit_id(&vk);
     let stop = super::prove::stop_on_signals()?;

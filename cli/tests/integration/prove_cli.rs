@@ -229,6 +229,51 @@ fn prove_refuses_mismatched_inputs_with_exit_code_2() {
 }
 
 #[test]
+fn prove_engine_fixed_and_auto_make_bundles_that_verify_and_say_which_msm_they_used() {
+    let w = world();
+    let run = |engine: Option<&str>, out: &str| -> serde_json::Value {
+        let mut cmd = prove_cmd(
+            &w.p("backup.zkb"),
+            &w.p("key.json"),
+            &w.p("keys"),
+            &w.p(out),
+        )
+        .arg("--json");
+        if let Some(engine) = engine {
+            cmd = cmd.arg("--engine").arg(engine);
+        }
+        let run = cmd.run();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let good = verify(&w, &w.p(out), &w.root);
+        assert!(
+            good.status.success(),
+            "{}",
+            String::from_utf8_lossy(&good.stderr)
+        );
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    assert_eq!(run(Some("fixed"), "fixed.json")["engine"], "fixed");
+    assert_eq!(run(Some("arkworks"), "ark.json")["engine"], "arkworks");
+    // Three chunks are too few to pay for the tables.
+    assert_eq!(run(None, "auto.json")["engine"], "arkworks");
+    let bad = prove_cmd(
+        &w.p("backup.zkb"),
+        &w.p("key.json"),
+        &w.p("keys"),
+        &w.p("x.json"),
+    )
+    .arg("--engine")
+    .arg("gpu")
+    .run();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!w.p("x.json").exists());
+}
+
+#[test]
 fn prove_reuse_takes_verified_old_proofs_and_reports_the_counts() {
     let w = world();
     let reprove = |old: &Path, out: &str| {

@@ -12,7 +12,8 @@ use zkbackup_circuits::chunk::ChunkCircuit;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
 use zkbackup_prover::{
-    Backend, ChunkProver, CircomReduction, ProveOptions, ProvingKeys, Reduction,
+    Backend, ChunkProver, CircomReduction, EnginePolicy, ProveOptions, ProvingKeys, Reduction,
+    FIXED_MIN_PROOFS,
 };
 
 fn bytes(proof: &ark_groth16::Proof<Bn254>) -> Vec<u8> {
@@ -39,6 +40,48 @@ fn stock(
 fn witness(shape: ChunkShape, rng: &mut StdRng) -> ChunkWitness {
     let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(rng)).collect();
     ChunkWitness::new(shape, records, EscrowKey::generate_with(rng), 3).unwrap()
+}
+
+#[test]
+fn the_auto_policy_builds_the_tables_only_for_enough_proofs_and_keeps_them() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let shape = ChunkShape::new(1, 2).unwrap();
+    let keys = ProvingKeys::generate(shape, &mut rng).unwrap();
+    let pk = keys.pk.clone();
+    let prover = keys.prover().unwrap();
+    assert_eq!(prover.policy(), EnginePolicy::Auto);
+    assert_eq!(prover.prepared_key().backend(), Backend::Arkworks);
+    assert_eq!(
+        prover.expect_proofs(FIXED_MIN_PROOFS - 1),
+        Backend::Arkworks
+    );
+    assert_eq!(prover.prepared_key().memory_bytes(), 0, "no tables yet");
+    let w = witness(shape, &mut rng);
+    let before = prover
+        .prove_assignment(
+            &prover.assignment(w.clone()).unwrap(),
+            Fr::from(5u64),
+            Fr::from(7u64),
+        )
+        .unwrap();
+    assert_eq!(prover.expect_proofs(FIXED_MIN_PROOFS), Backend::Fixed);
+    assert!(prover.prepared_key().memory_bytes() > 0);
+    // Kept for every later proof, whatever is announced next; and the same proof as before.
+    assert_eq!(prover.expect_proofs(1), Backend::Fixed);
+    let after = prover
+        .prove_assignment(
+            &prover.assignment(w).unwrap(),
+            Fr::from(5u64),
+            Fr::from(7u64),
+        )
+        .unwrap();
+    assert_eq!(bytes(&before), bytes(&after));
+    // Pinned policies ignore the announcement.
+    let mut pinned = ChunkProver::new(shape, pk).unwrap();
+    pinned.set_policy(EnginePolicy::Arkworks);
+    assert_eq!(pinned.expect_proofs(usize::MAX), Backend::Arkworks);
+    pinned.set_policy(EnginePolicy::Fixed);
+    assert_eq!(pinned.expect_proofs(0), Backend::Fixed);
 }
 
 #[test]

@@ -176,3 +176,34 @@ fn a_checkpoint_directory_left_half_made_by_a_killed_run_does_not_block_the_next
         "checkpoints removed after the bundle"
     );
 }
+
+#[test]
+fn a_proof_that_does_not_verify_is_never_written() {
+    // A proving key damaged in its prover-only part (δ in G1; the verifying key inside it
+    // intact): the prover makes proofs that the key's own verifying key refuses. The run
+    // verifies each proof before it checkpoints it, so nothing reaches the disk.
+    let f = Small::new(8);
+    let mut pk = f.prover.proving_key().clone();
+    pk.delta_g1 = (pk.delta_g1 + pk.vk.alpha_g1).into();
+    let damaged = ChunkProver::new(f.prover.shape(), pk).unwrap();
+    let job = ProveJob {
+        prover: &damaged,
+        ..f.job(&f.records, &f.key)
+    };
+    let result = job.run(&|_, _| {});
+    assert!(
+        matches!(
+            result,
+            Err(RunError::Chunk {
+                chunk: 0,
+                source: zkbackup_prover::ProveError::SelfCheck
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(!f.out.exists());
+    assert!(!checkpoint_dir(&f.out).join("chunk_0.json").exists());
+    // The same job with the intact key proves and writes the bundle.
+    f.job(&f.records, &f.key).run(&|_, _| {}).unwrap();
+    assert!(f.out.exists());
+}
