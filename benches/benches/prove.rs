@@ -14,7 +14,7 @@ use rand::rngs::{OsRng, StdRng};
 use rand::SeedableRng;
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
-use zkbackup_prover::{ProvingKeys, StageTimes};
+use zkbackup_prover::{EnginePolicy, ProvingKeys, StageTimes};
 use zkbackup_verifier::{batch_verify, prepare_verifying_key, verify::verify_chunk};
 
 fn chunk_size() -> usize {
@@ -30,7 +30,13 @@ fn bench(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
     let keys = ProvingKeys::generate(shape, &mut rng).unwrap();
     let vk = keys.vk().clone();
-    let prover = keys.prover().unwrap();
+    let mut prover = keys.prover().unwrap();
+    // What `prove` uses for a run of many chunks: the fixed-base tables (built here, once,
+    // outside the timings); `ZKBACKUP_BENCH_ENGINE=arkworks` for arkworks' MSM.
+    prover.set_policy(match std::env::var("ZKBACKUP_BENCH_ENGINE").as_deref() {
+        Ok("arkworks") => EnginePolicy::Arkworks,
+        _ => EnginePolicy::Fixed,
+    });
     let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
     let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1).unwrap();
 
