@@ -9,7 +9,8 @@ use ark_r1cs_std::{
     fields::{fp::FpVar, FieldVar},
     GR1CSVar,
 };
-use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
+use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef, LinearCombination, Variable};
+use ark_relations::lc;
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};
 use zkbackup_circuits::lean_imt::LeanImtVar;
@@ -165,6 +166,40 @@ fn poseidon_gadget_has_no_free_witness() {
     soundness::prepare(&cs);
     let all = cs.num_witness_variables();
     assert_eq!(soundness::free_witnesses(&cs, 0..all), Vec::<usize>::new());
+}
+
+/// `free_witnesses` (one evaluation of the matrices) answers as the full check of
+/// `satisfied_with` does index by index, on a system that has free witnesses of each kind:
+/// one in no constraint, one multiplied by a zero, one whose terms in a row cancel.
+#[test]
+fn free_witnesses_agrees_with_the_full_check() {
+    let inputs = random(6, 3);
+    let cs = poseidon_system(&inputs, poseidon::hash(&inputs));
+    let first_extra = cs.num_witness_variables();
+    let var = |v: u64| cs.new_witness_variable(|| Ok(Fr::from(v))).unwrap();
+    let (_unused, x, y, v, t, u) = (var(7), var(5), var(0), var(3), var(6), var(4));
+    // x·y = 0 with y = 0: x is free, y is not.
+    cs.enforce_r1cs_constraint(|| lc!(x), || lc!(y), LinearCombination::new)
+        .unwrap();
+    // (v + v)·1 = t: v twice in one row, not free; nor is t.
+    cs.enforce_r1cs_constraint(|| lc!(v, v), || lc!(Variable::One), || lc!(t))
+        .unwrap();
+    // (u − u)·1 = 0: u's terms cancel, so u is free.
+    cs.enforce_r1cs_constraint(
+        || lc!((Fr::one(), u), (-Fr::one(), u)),
+        || lc!(Variable::One),
+        LinearCombination::new,
+    )
+    .unwrap();
+    soundness::prepare(&cs);
+    assert!(soundness::satisfied_with(&cs, |_| {}));
+    let all = cs.num_witness_variables();
+    let full: Vec<usize> = (0..all)
+        .filter(|&i| soundness::satisfied_with(&cs, |w| w[i] += Fr::one()))
+        .collect();
+    let e = first_extra;
+    assert_eq!(full, [e, e + 1, e + 5], "unused, x and u");
+    assert_eq!(soundness::free_witnesses(&cs, 0..all), full);
 }
 
 mod cipher_gadget {
