@@ -5,6 +5,7 @@ mod ark_compat;
 #[path = "../common/mod.rs"]
 mod common;
 mod parsers;
+mod timing;
 mod trusted;
 mod verify;
 mod vk_files;

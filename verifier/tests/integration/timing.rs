@@ -1,10 +1,11 @@
 //! Batch against one-by-one verification of 64 proofs (the target: batch at least
 //! 5× faster per proof on the 2-core machine). Ignored by default (a timing, not a
-//! correctness test); run with
-//! `cargo test --release -p zkbackup-verifier --test timing -- --ignored --nocapture`, and
-//! with `RAYON_NUM_THREADS=1` for the single-thread figure.
+//! correctness test; a module of the integration binary, not a binary of its own: CI time);
+//! run with
+//! `cargo test --release -p zkbackup-verifier --test integration -- --ignored timing --nocapture`,
+//! and with `RAYON_NUM_THREADS=1` for the single-thread figure.
 
-mod common;
+use crate::common;
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
