@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
         Ok("arkworks") => EnginePolicy::Arkworks,
         _ => EnginePolicy::Fixed,
     });
+    prover.expect_proofs(usize::MAX);
     let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
     let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1).unwrap();
 

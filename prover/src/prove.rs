@@ -31,7 +31,6 @@ use ark_relations::gr1cs::{
 use ark_relations::utils::matrix::Matrix;
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
-use serde::Serialize;
 use std::sync::OnceLock;
 use zeroize::Zeroize;
 use zeroize::Zeroizing;
@@ -135,8 +134,7 @@ pub struct ChunkProver {
 }
 
 /// How a [`ChunkProver`] chooses its MSM [`Backend`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EnginePolicy {
     /// The fixed-base tables once a run has at least [`FIXED_MIN_PROOFS`] chunks to prove
     /// ([`ChunkProver::expect_proofs`]) and they take at most half of the memory available:
@@ -146,7 +144,8 @@ pub enum EnginePolicy {
     Auto,
     /// Always arkworks' MSM on the key's bases.
     Arkworks,
-    /// Always the fixed-base tables (built before the first proof).
+    /// Always the fixed-base tables (built by [`ChunkProver::expect_proofs`] or, at the
+    /// latest, by the first proof).
     Fixed,
 }
 
@@ -183,12 +182,10 @@ impl ChunkProver {
         })
     }
 
-    /// Sets how the MSM backend is chosen; [`EnginePolicy::Fixed`] builds the tables now.
+    /// Sets how the MSM backend is chosen. Nothing is built here: the tables come with
+    /// [`ChunkProver::expect_proofs`] (or the first proof that needs them).
     pub fn set_policy(&mut self, policy: EnginePolicy) {
         self.policy = policy;
-        if policy == EnginePolicy::Fixed {
-            self.fixed_key();
-        }
     }
 
     /// The policy.
@@ -202,19 +199,23 @@ impl ChunkProver {
             Backend::Arkworks => EnginePolicy::Arkworks,
             Backend::Fixed => EnginePolicy::Fixed,
         });
+        self.expect_proofs(usize::MAX);
         self.options = options;
     }
 
     /// Tells the prover that about `proofs` proofs are coming (e.g. a run's chunks to
-    /// prove): under [`EnginePolicy::Auto`], from [`FIXED_MIN_PROOFS`] on, builds the
-    /// fixed-base tables now (once; they are kept for every later proof). Returns the
-    /// backend the next proofs use.
+    /// prove): builds the fixed-base tables now (once; they are kept for every later proof)
+    /// under [`EnginePolicy::Fixed`], and under [`EnginePolicy::Auto`] from
+    /// [`FIXED_MIN_PROOFS`] on when they fit. Returns the backend the next proofs use.
     pub fn expect_proofs(&self, proofs: usize) -> Backend {
-        if self.policy == EnginePolicy::Auto
-            && proofs >= FIXED_MIN_PROOFS
-            && self.fixed.get().is_none()
-            && self.tables_fit()
-        {
+        let build = match self.policy {
+            EnginePolicy::Fixed => true,
+            EnginePolicy::Auto => {
+                proofs >= FIXED_MIN_PROOFS && self.fixed.get().is_none() && self.tables_fit()
+            }
+            EnginePolicy::Arkworks => false,
+        };
+        if build {
             self.fixed_key();
         }
         self.prepared_key().backend()
