@@ -140,6 +140,23 @@ impl ChunkProgress {
         }
     }
 
+    /// A handle that prints `line` above the bar (or as a plain line) from any thread;
+    /// `restart` also restarts the rate and ETA from now (after a one-off step, such as
+    /// building the MSM tables, that no chunk's time should carry).
+    pub fn notes(&self) -> impl Fn(&str, bool) + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move |line: &str, restart: bool| {
+            if restart {
+                let mut state = shared.lock();
+                if state.baseline.is_some() {
+                    state.baseline = Some(state.done);
+                    state.start = Instant::now();
+                }
+            }
+            shared.print(&format!("{}: {line}", shared.what));
+        }
+    }
+
     /// Ends the display (clears the bar, stops the ticker).
     pub fn finish(mut self) {
         self.stop_ticker();

@@ -7,11 +7,15 @@
 //!   proving key file, the QAP reduction the key was made for, and which setup made it
 //!   (single party, or a ceremony: the zkey's hash and its contributions);
 //! - `proving_key.bin` — the proving key, arkworks uncompressed serialization;
-//! - `vk.bin` — the verifying key, arkworks compressed serialization (what `verify` reads).
+//! - `vk.bin` — the verifying key, arkworks compressed serialization (what `verify` reads);
+//! - `matrices.bin` — the chunk circuit's constraint matrices ([`crate::matrices`]), so that
+//!   proving runs read them instead of deriving them (absent in directories written before
+//!   it existed: their runs derive the matrices).
 //!
 //! The circuit id is the SHA-256 of `vk.bin`'s bytes: a bundle names the key it needs.
 
-use crate::prove::ChunkProver;
+use crate::matrices::MATRICES_FILE;
+use crate::prove::{ChunkMatrices, ChunkProver};
 use crate::reduction::{CircomReduction, Reduction};
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
@@ -128,6 +132,10 @@ pub struct ProvingKeysMeta {
     /// Which setup made the key (absent in version 1: single party).
     #[serde(default)]
     pub setup: Setup,
+    /// SHA-256 of `matrices.bin`, hex (absent: the directory has no matrices file, and
+    /// proving runs derive the matrices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrices_sha256: Option<String>,
 }
 
 /// Which setup made a proving key.
@@ -182,6 +190,9 @@ pub struct ProvingKeys {
     pub meta: ProvingKeysMeta,
     /// The proving key.
     pub pk: ProvingKey<Bn254>,
+    /// The circuit's constraint matrices, when known (derived by a setup or read from
+    /// `matrices.bin`): handed to the prover so that it need not derive them.
+    matrices: Option<ChunkMatrices>,
 }
 
 pub use zkbackup_verifier::bundle::circuit_id;
@@ -222,7 +233,7 @@ impl ProvingKeys {
         reduction: Reduction,
         setup: Setup,
     ) -> Result<Self, ProvingKeysError> {
-        let m = crate::prove::ChunkMatrices::derive(shape)?;
+        let m = ChunkMatrices::derive(shape)?;
         let variables = m.num_variables();
         let domain = (m.num_constraints + m.num_instance_variables).next_power_of_two();
         let h_len = match reduction {
@@ -258,8 +269,10 @@ impl ProvingKeys {
                 proving_key_sha256: String::new(),
                 reduction,
                 setup,
+                matrices_sha256: None,
             },
             pk,
+            matrices: Some(m),
         })
     }
 
@@ -276,20 +289,41 @@ impl ProvingKeys {
         &self.pk.vk
     }
 
-    /// A prover for these keys.
+    /// A prover for these keys, with the constraint matrices they carry (derived if they
+    /// carry none).
     pub fn prover(self) -> Result<ChunkProver, crate::ProveError> {
-        ChunkProver::with_reduction(self.shape(), self.pk, self.meta.reduction)
+        let shape = self.shape();
+        match self.matrices {
+            Some(m) => ChunkProver::with_matrices(shape, self.pk, self.meta.reduction, m),
+            None => ChunkProver::with_reduction(shape, self.pk, self.meta.reduction),
+        }
     }
 
-    /// Writes the key directory `dir` (created if missing; refused if it holds keys).
-    /// Each file is written to a temporary name and renamed, so a crash leaves no
-    /// half-written key under its final name.
+    /// Whether these keys carry their circuit's constraint matrices (a setup's keys, or a
+    /// directory with `matrices.bin`).
+    pub fn has_matrices(&self) -> bool {
+        self.matrices.is_some()
+    }
+
+    /// Writes the key directory `dir` (created if missing; refused if it holds keys),
+    /// `matrices.bin` included (derived now if these keys carry no matrices). Each file is
+    /// written to a temporary name and renamed, `keys.json` last, so a crash leaves no
+    /// half-written file under its final name and no `keys.json` naming a missing file.
     pub fn write(&mut self, dir: &Path) -> Result<(), ProvingKeysError> {
         if dir.join(META_FILE).exists() || dir.join(PK_FILE).exists() {
             return Err(ProvingKeysError::Exists(dir.to_path_buf()));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
         self.meta.proving_key_sha256 = write_key_files(dir, &self.pk)?;
+        let shape = self.shape();
+        let matrices = match self.matrices.take() {
+            Some(m) => m,
+            None => ChunkMatrices::derive(shape)?,
+        };
+        let bytes = matrices.to_file_bytes(shape);
+        self.matrices = Some(matrices);
+        write_file(&dir.join(MATRICES_FILE), &bytes)?;
+        self.meta.matrices_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
         let meta = serde_json::to_vec_pretty(&self.meta).expect("serializable");
         write_file(&dir.join(META_FILE), &meta)?;
         Ok(())
@@ -319,8 +353,37 @@ impl ProvingKeys {
             source,
         })?;
         let pk = read_key_file(dir, &meta.proving_key_sha256, &meta.circuit_id)?;
-        Ok(Self { meta, pk })
+        let matrices = match &meta.matrices_sha256 {
+            Some(sha256) => Some(read_matrices_file(dir, sha256, &meta)?),
+            None => None,
+        };
+        Ok(Self { meta, pk, matrices })
     }
+}
+
+/// Reads `dir`'s `matrices.bin`, checked against `keys.json`'s SHA-256, shape and
+/// constraint count.
+fn read_matrices_file(
+    dir: &Path,
+    sha256: &str,
+    meta: &ProvingKeysMeta,
+) -> Result<ChunkMatrices, ProvingKeysError> {
+    let path = dir.join(MATRICES_FILE);
+    let shape = ChunkShape {
+        arity: meta.arity,
+        chunk_size: meta.chunk_size,
+    };
+    let m = crate::matrices::read_checked(&path, sha256, shape)?;
+    if m.num_constraints != meta.constraints {
+        return Err(invalid(
+            &path,
+            format!(
+                "{} constraints, keys.json says {}",
+                m.num_constraints, meta.constraints
+            ),
+        ));
+    }
+    Ok(m)
 }
 
 /// Writes `proving_key.bin` and `vk.bin` of `pk` into `dir` (each atomically); returns the

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod escrow;
 pub mod estimate;
 pub mod keys;
+pub mod matrices;
 pub mod prove;
 pub mod reduction;
 pub mod run;

@@ -67,6 +67,9 @@ pub enum ProveError {
     /// proving key whose verifying key is not its own): it was not written.
     #[error("the proof made for this chunk does not verify under the proving key's own verifying key; not written (a damaged proving key, or a prover bug)")]
     SelfCheck,
+    /// Constraint matrices whose sizes are not the proving key's.
+    #[error("the constraint matrices do not fit the proving key: {0}")]
+    Matrices(String),
 }
 
 /// The constraint system of one chunk shape as matrices: what the Groth16 generator sees,
@@ -75,6 +78,8 @@ pub enum ProveError {
 /// Variable `i` of a row is index `i` of the full assignment `[1, public inputs…,
 /// witnesses…]`: the 5 public inputs (in [`ChunkCircuit`]'s order), then the key's two
 /// elements and the records' `arity · chunk_size` fields, then the gadgets' internal values.
+/// A keys directory keeps them in `matrices.bin` ([`crate::matrices`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChunkMatrices {
     /// `A`, `B`, `C`, one row per constraint.
     pub matrices: Vec<Matrix<Fr>>,
@@ -131,7 +136,12 @@ pub struct ChunkProver {
     /// every later proof of this prover.
     fixed: OnceLock<PreparedKey>,
     options: ProveOptions,
+    /// Told `true` when the fixed-base tables start building, `false` when they are built.
+    tables_hook: Option<TablesHook>,
 }
+
+/// See [`ChunkProver::on_tables_build`].
+type TablesHook = Box<dyn Fn(bool) + Send + Sync>;
 
 /// How a [`ChunkProver`] chooses its MSM [`Backend`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -170,15 +180,58 @@ impl ChunkProver {
         pk: ProvingKey<Bn254>,
         reduction: Reduction,
     ) -> Result<Self, ProveError> {
+        Self::with_matrices(shape, pk, reduction, ChunkMatrices::derive(shape)?)
+    }
+
+    /// A prover for keys made for `reduction`, with `shape`'s constraint matrices already
+    /// at hand (e.g. read from a keys directory's `matrices.bin`). Refuses matrices whose
+    /// sizes are not the key's; whether they are this circuit's is checked by every proof
+    /// (satisfaction, then the proof's own verification).
+    pub fn with_matrices(
+        shape: ChunkShape,
+        pk: ProvingKey<Bn254>,
+        reduction: Reduction,
+        r1cs: ChunkMatrices,
+    ) -> Result<Self, ProveError> {
+        let sizes = [
+            (
+                "public inputs",
+                pk.vk.gamma_abc_g1.len(),
+                r1cs.num_instance_variables,
+            ),
+            ("variables", pk.a_query.len(), r1cs.num_variables()),
+            (
+                "witness variables",
+                pk.l_query.len(),
+                r1cs.num_witness_variables,
+            ),
+        ];
+        if let Some((what, key, m)) = sizes.iter().find(|(_, key, m)| key != m) {
+            return Err(ProveError::Matrices(format!(
+                "{m} {what}, the key has {key}"
+            )));
+        }
+        if r1cs.matrices.len() != 3
+            || r1cs
+                .matrices
+                .iter()
+                .any(|m| m.len() != r1cs.num_constraints)
+        {
+            return Err(ProveError::Matrices(format!(
+                "not three matrices of {} rows",
+                r1cs.num_constraints
+            )));
+        }
         Ok(Self {
             arkworks: PreparedKey::new(&pk, Backend::Arkworks),
             shape,
             pk,
             reduction,
-            r1cs: ChunkMatrices::derive(shape)?,
+            r1cs,
             policy: EnginePolicy::default(),
             fixed: OnceLock::new(),
             options: ProveOptions::default(),
+            tables_hook: None,
         })
     }
 
@@ -238,9 +291,25 @@ impl ChunkProver {
             .is_none_or(|m| self.tables_bytes().saturating_mul(2) <= m.available)
     }
 
+    /// Calls `hook(true)` when the fixed-base tables start building (once per prover: about
+    /// a minute at chunk 256) and `hook(false)` when they are built, so that a progress
+    /// display can say why no chunk is finishing.
+    pub fn on_tables_build(&mut self, hook: impl Fn(bool) + Send + Sync + 'static) {
+        self.tables_hook = Some(Box::new(hook));
+    }
+
     fn fixed_key(&self) -> &PreparedKey {
-        self.fixed
-            .get_or_init(|| PreparedKey::new(&self.pk, Backend::Fixed))
+        self.fixed.get_or_init(|| {
+            let hook = |building| {
+                if let Some(h) = &self.tables_hook {
+                    h(building)
+                }
+            };
+            hook(true);
+            let key = PreparedKey::new(&self.pk, Backend::Fixed);
+            hook(false);
+            key
+        })
     }
 
     /// The prepared key the next proof uses (the MSM backend's per-query state).

@@ -174,6 +174,24 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     let total = backup.chunks().len();
     let stop = stop_on_signals()?;
     let start = std::time::Instant::now();
+    // Local runs show a bar; a coordinator (`--queue`) proves nothing itself.
+    let progress = args
+        .queue
+        .is_none()
+        .then(|| ChunkProgress::new("proving", total, Some(Arc::clone(&stop))));
+    if let Some(progress) = &progress {
+        let note = progress.notes();
+        prover.on_tables_build(move |building| {
+            if building {
+                note(
+                    "building the fixed-base MSM tables of the proving key (once per run)",
+                    false,
+                )
+            } else {
+                note("tables built; proving", true)
+            }
+        });
+    }
     let job = ProveJob {
         backup: &backup,
         records: &records,
@@ -187,7 +205,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.queue {
         return super::prove_queue::coordinate(&args, url, &job, &stop, &lock, start);
     }
-    let progress = ChunkProgress::new("proving", total, Some(Arc::clone(&stop)));
+    let progress = progress.expect("made for local runs");
     let result = job.run_locked(&lock, &|done, total| progress.update(done, total));
     progress.finish();
     drop(lock);

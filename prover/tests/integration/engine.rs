@@ -56,6 +56,11 @@ fn the_auto_policy_builds_the_tables_only_for_enough_proofs_and_keeps_them() {
         Backend::Arkworks
     );
     assert_eq!(prover.prepared_key().memory_bytes(), 0, "no tables yet");
+    // The tables' build is announced (start, end) exactly once, when it happens.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut prover = prover;
+    let seen = std::sync::Arc::clone(&events);
+    prover.on_tables_build(move |building| seen.lock().unwrap().push(building));
     let w = witness(shape, &mut rng);
     let before = prover
         .prove_assignment(
@@ -64,10 +69,17 @@ fn the_auto_policy_builds_the_tables_only_for_enough_proofs_and_keeps_them() {
             Fr::from(7u64),
         )
         .unwrap();
+    assert!(
+        events.lock().unwrap().is_empty(),
+        "nothing built below the threshold"
+    );
     assert_eq!(prover.expect_proofs(FIXED_MIN_PROOFS), Backend::Fixed);
     assert!(prover.prepared_key().memory_bytes() > 0);
+    assert_eq!(*events.lock().unwrap(), [true, false]);
     // Kept for every later proof, whatever is announced next; and the same proof as before.
     assert_eq!(prover.expect_proofs(1), Backend::Fixed);
+    assert_eq!(prover.expect_proofs(FIXED_MIN_PROOFS), Backend::Fixed);
+    assert_eq!(*events.lock().unwrap(), [true, false], "built once");
     let after = prover
         .prove_assignment(
             &prover.assignment(w).unwrap(),

@@ -4,6 +4,7 @@
 mod engine;
 mod escrow;
 mod estimate;
+mod matrices;
 mod prove;
 mod reuse;
 mod run;
