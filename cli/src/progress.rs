@@ -39,6 +39,37 @@ pub fn spinner(what: &str) -> ProgressBar {
     bar
 }
 
+/// What a proving command says about the proving key's fixed-base tables
+/// ([`zkbackup_prover::ChunkProver::on_tables_build`]), through `note(line, restart)` (e.g.
+/// [`ChunkProgress::notes`]; `restart` after a one-off step no chunk's rate should carry).
+pub fn tables_notes(
+    note: impl Fn(&str, bool) + Send + Sync + 'static,
+) -> impl Fn(zkbackup_prover::TablesEvent) + Send + Sync + 'static {
+    use zkbackup_prover::TablesEvent;
+    move |event| match event {
+        TablesEvent::Building => note(
+            "building the proving key's fixed-base MSM tables (once; about as long as a few \
+             dozen proofs)",
+            false,
+        ),
+        TablesEvent::Built => note("tables built", true),
+        TablesEvent::Loaded(path) => note(
+            &format!("fixed-base MSM tables read from {}", path.display()),
+            true,
+        ),
+        TablesEvent::Saved(path) => note(
+            &format!(
+                "tables kept in {} for later runs (--tables-cache none: not kept)",
+                path.display()
+            ),
+            true,
+        ),
+        TablesEvent::CacheProblem(problem) => {
+            note(&format!("warning: tables cache not used: {problem}"), false)
+        }
+    }
+}
+
 /// Plain progress lines are at least this far apart (the last one always comes).
 const LINE_INTERVAL: Duration = Duration::from_secs(1);
 /// With no chunk finished for this long, a plain line says the run is still going.

@@ -37,8 +37,10 @@ mod digits;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{AdditiveGroup, BigInteger as _, PrimeField};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::Zero;
 use rayon::prelude::*;
+use std::io::{Read, Write};
 
 use bucket::Buckets;
 use digits::{signed_digits, window_count};
@@ -169,9 +171,12 @@ impl<C: SWCurveConfig> FixedBaseMsm<C> {
         let entries = config.entries_per_base::<C>();
         let any_infinity = bases.iter().any(|p| p.is_zero());
         let kept: Vec<u32> = if any_infinity {
-            (0..bases.len() as u32)
+            let mut kept: Vec<u32> = (0..bases.len() as u32)
                 .filter(|&i| !bases[i as usize].is_zero())
-                .collect()
+                .collect();
+            // Exact, so that memory_bytes is the same for built and read tables.
+            kept.shrink_to_fit();
+            kept
         } else {
             Vec::new()
         };
@@ -268,6 +273,102 @@ impl<C: SWCurveConfig> FixedBaseMsm<C> {
     /// The config in use.
     pub fn config(&self) -> MsmConfig {
         self.config
+    }
+
+    /// Writes the tables (window width, stride, base count, the kept bases' indices and
+    /// every table entry) to `w`, for [`Self::read_from`]: a prover caches them on disk so
+    /// that later runs under the same key skip the precomputation.
+    ///
+    /// Layout, little-endian: `window_bits: u32`, `table_stride: u32`, `len: u64`,
+    /// `count: u64`, `kept: u64` then `kept` × `u32` indices (0 when no base was dropped),
+    /// then `count · entries_per_base` entries, each `x` then `y` in arkworks' uncompressed
+    /// serialization of the base field (canonical, little-endian).
+    pub fn write_to(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        w.write_all(&self.config.window_bits.to_le_bytes())?;
+        w.write_all(&self.config.table_stride.to_le_bytes())?;
+        for n in [self.len, self.count, self.kept.len()] {
+            w.write_all(&(n as u64).to_le_bytes())?;
+        }
+        for i in &self.kept {
+            w.write_all(&i.to_le_bytes())?;
+        }
+        let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        for [x, y] in &self.table {
+            x.serialize_uncompressed(&mut *w).map_err(invalid)?;
+            y.serialize_uncompressed(&mut *w).map_err(invalid)?;
+        }
+        Ok(())
+    }
+
+    /// Reads tables that [`Self::write_to`] wrote for `len` bases under `config` (its
+    /// window width and stride must be the file's; its other knobs are taken as given).
+    /// Checks every count and index and that every coordinate is a canonical field
+    /// element; that the entries are the multiples of the right bases is the caller's to
+    /// vouch for (a hash of the file, and a proof checked against its key). The error says
+    /// what is wrong.
+    pub fn read_from(r: &mut dyn Read, len: usize, mut config: MsmConfig) -> Result<Self, String> {
+        config.table_stride = config.table_stride.max(1);
+        let mut u32_at = |what: &str| -> Result<u32, String> {
+            let mut b = [0u8; 4];
+            r.read_exact(&mut b).map_err(|e| format!("{what}: {e}"))?;
+            Ok(u32::from_le_bytes(b))
+        };
+        let (c, t) = (u32_at("window width")?, u32_at("table stride")?);
+        if (c, t) != (config.window_bits, config.table_stride) {
+            return Err(format!(
+                "tables of {c}-bit windows and stride {t}, this build uses {} and {}",
+                config.window_bits, config.table_stride
+            ));
+        }
+        let mut u64_at = |what: &str| -> Result<usize, String> {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b).map_err(|e| format!("{what}: {e}"))?;
+            usize::try_from(u64::from_le_bytes(b)).map_err(|_| format!("{what} out of range"))
+        };
+        let (file_len, count, kept_len) = (
+            u64_at("base count")?,
+            u64_at("kept count")?,
+            u64_at("index count")?,
+        );
+        if file_len != len {
+            return Err(format!("tables of {file_len} bases, the key has {len}"));
+        }
+        let expected = if kept_len == 0 { len } else { kept_len };
+        if count != expected || kept_len > len {
+            return Err(format!(
+                "{count} kept bases and {kept_len} indices for {len} bases"
+            ));
+        }
+        let mut kept = Vec::with_capacity(kept_len);
+        for _ in 0..kept_len {
+            let mut b = [0u8; 4];
+            r.read_exact(&mut b).map_err(|e| format!("index: {e}"))?;
+            let i = u32::from_le_bytes(b);
+            if i as usize >= len || kept.last().is_some_and(|&last| last >= i) {
+                return Err(format!("index {i} out of order or range"));
+            }
+            kept.push(i);
+        }
+        let windows = config.windows::<C>();
+        let entries = config.entries_per_base::<C>();
+        let mut table = Vec::with_capacity(count * entries);
+        for _ in 0..count * entries {
+            let mut coordinate = || {
+                C::BaseField::deserialize_uncompressed(&mut *r)
+                    .map_err(|e| format!("table entry {}: {e}", table.len()))
+            };
+            let (x, y) = (coordinate()?, coordinate()?);
+            table.push([x, y]);
+        }
+        Ok(Self {
+            config,
+            len,
+            kept,
+            count,
+            table,
+            entries,
+            windows,
+        })
     }
 
     /// Number of kept bases whose original index is below `len`.

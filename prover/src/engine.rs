@@ -130,6 +130,14 @@ pub trait QueryMsm<G: CurveGroup>: Send + Sync {
     fn msm(&self, bases: &[G::Affine], scalars: &[G::ScalarField]) -> G;
     /// Bytes of memory this backend holds for the query (tables), beyond the key.
     fn memory_bytes(&self) -> usize;
+    /// Writes this backend's precomputed tables (the tables cache); a backend without any
+    /// has nothing to write and says so.
+    fn write_tables(&self, _w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this MSM backend has no tables",
+        ))
+    }
 }
 
 /// arkworks' variable-base MSM over the key's own bases: nothing precomputed.
@@ -170,6 +178,10 @@ impl<C: SWCurveConfig> QueryMsm<Projective<C>> for FixedBaseMsm<C> {
 
     fn memory_bytes(&self) -> usize {
         FixedBaseMsm::memory_bytes(self)
+    }
+
+    fn write_tables(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_to(w)
     }
 }
 
@@ -250,6 +262,42 @@ impl PreparedKey {
                 h: Box::new(ArkworksMsm),
             },
         }
+    }
+
+    /// Writes the five tables of a [`Backend::Fixed`] key in the order `A`, `B` in G1, `B`
+    /// in G2, `L`, `H` (the tables cache, [`crate::tables`]).
+    pub fn write_fixed(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.a.write_tables(w)?;
+        self.b_g1.write_tables(w)?;
+        self.b_g2.write_tables(w)?;
+        self.l.write_tables(w)?;
+        self.h.write_tables(w)
+    }
+
+    /// Reads what [`Self::write_fixed`] wrote for `pk` (each query's base count and this
+    /// build's default table config are checked): a [`Backend::Fixed`] key.
+    pub fn read_fixed(pk: &ProvingKey<Bn254>, r: &mut dyn std::io::Read) -> Result<Self, String> {
+        fn query<C: ark_ec::short_weierstrass::SWCurveConfig>(
+            r: &mut dyn std::io::Read,
+            name: &str,
+            len: usize,
+        ) -> Result<FixedBaseMsm<C>, String> {
+            FixedBaseMsm::read_from(r, len, MsmConfig::for_size(len))
+                .map_err(|e| format!("the {name} tables: {e}"))
+        }
+        let a = query::<ark_bn254::g1::Config>(r, "A", pk.a_query.len())?;
+        let b_g1 = query::<ark_bn254::g1::Config>(r, "B (G1)", pk.b_g1_query.len())?;
+        let b_g2 = query::<ark_bn254::g2::Config>(r, "B (G2)", pk.b_g2_query.len())?;
+        let l = query::<ark_bn254::g1::Config>(r, "L", pk.l_query.len())?;
+        let h = query::<ark_bn254::g1::Config>(r, "H", pk.h_query.len())?;
+        Ok(Self {
+            backend: Backend::Fixed,
+            a: Box::new(a),
+            b_g1: Box::new(b_g1),
+            b_g2: Box::new(b_g2),
+            l: Box::new(l),
+            h: Box::new(h),
+        })
     }
 
     /// The backend.

@@ -11,6 +11,7 @@ pub mod matrices;
 pub mod prove;
 pub mod reduction;
 pub mod run;
+pub mod tables;
 
 pub use engine::{Backend, PreparedKey, ProveOptions, StageTimes};
 pub use escrow::{EscrowKeys, EscrowKeysMeta};
@@ -21,3 +22,4 @@ pub use run::{
     checkpoint_dir, lock_path, verify_proofs, OutputLock, Plan, ProveJob, ReuseMismatch, RunError,
     RunReport,
 };
+pub use tables::{TablesCache, TablesEvent};

@@ -19,6 +19,7 @@
 
 use crate::engine::{self, timed, Backend, PreparedKey, ProveOptions, R1csView, StageTimes};
 use crate::reduction::{CircomReduction, Reduction};
+use crate::tables::{TablesCache, TablesEvent};
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::VariableBaseMSM;
 use ark_ff::PrimeField;
@@ -136,12 +137,15 @@ pub struct ChunkProver {
     /// every later proof of this prover.
     fixed: OnceLock<PreparedKey>,
     options: ProveOptions,
-    /// Told `true` when the fixed-base tables start building, `false` when they are built.
+    /// Told what happens to the fixed-base tables (built, read from or written to the
+    /// cache).
     tables_hook: Option<TablesHook>,
+    /// Where the fixed-base tables are kept between runs, if anywhere.
+    tables_cache: Option<TablesCache>,
 }
 
 /// See [`ChunkProver::on_tables_build`].
-type TablesHook = Box<dyn Fn(bool) + Send + Sync>;
+type TablesHook = Box<dyn Fn(TablesEvent) + Send + Sync>;
 
 /// How a [`ChunkProver`] chooses its MSM [`Backend`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -232,6 +236,7 @@ impl ChunkProver {
             fixed: OnceLock::new(),
             options: ProveOptions::default(),
             tables_hook: None,
+            tables_cache: None,
         })
     }
 
@@ -264,7 +269,11 @@ impl ChunkProver {
         let build = match self.policy {
             EnginePolicy::Fixed => true,
             EnginePolicy::Auto => {
-                proofs >= FIXED_MIN_PROOFS && self.fixed.get().is_none() && self.tables_fit()
+                self.fixed.get().is_none()
+                    && self.tables_fit()
+                    // Too few proofs to pay for a build: only tables read from the cache
+                    // (a second or two) are worth it.
+                    && (proofs >= FIXED_MIN_PROOFS || (proofs > 0 && self.load_cached()))
             }
             EnginePolicy::Arkworks => false,
         };
@@ -272,6 +281,41 @@ impl ChunkProver {
             self.fixed_key();
         }
         self.prepared_key().backend()
+    }
+
+    /// Keeps the fixed-base tables in `cache` between runs: read from it when they are
+    /// needed (instead of built), written to it after a build. With a cache holding them,
+    /// [`EnginePolicy::Auto`] uses them for any number of proofs.
+    pub fn set_tables_cache(&mut self, cache: Option<TablesCache>) {
+        self.tables_cache = cache;
+    }
+
+    fn event(&self, event: TablesEvent) {
+        if let Some(hook) = &self.tables_hook {
+            hook(event)
+        }
+    }
+
+    /// Reads the cached tables into this prover if there are usable ones.
+    fn load_cached(&self) -> bool {
+        let Some(cache) = &self.tables_cache else {
+            return false;
+        };
+        if self.fixed.get().is_some() {
+            return true;
+        }
+        match cache.load(&self.pk) {
+            Ok(Some(key)) => {
+                let _ = self.fixed.set(key);
+                self.event(TablesEvent::Loaded(cache.path()));
+                true
+            }
+            Ok(None) => false,
+            Err(problem) => {
+                self.event(TablesEvent::CacheProblem(problem));
+                false
+            }
+        }
     }
 
     /// Bytes the fixed-base tables of this prover's key take (built or not).
@@ -291,23 +335,28 @@ impl ChunkProver {
             .is_none_or(|m| self.tables_bytes().saturating_mul(2) <= m.available)
     }
 
-    /// Calls `hook(true)` when the fixed-base tables start building (once per prover: about
-    /// a minute at chunk 256) and `hook(false)` when they are built, so that a progress
-    /// display can say why no chunk is finishing.
-    pub fn on_tables_build(&mut self, hook: impl Fn(bool) + Send + Sync + 'static) {
+    /// Calls `hook` with what happens to the fixed-base tables: their build starting (once
+    /// per prover: about a minute at chunk 256) and ending, their reading from or writing
+    /// to the cache, a cached file that could not be used. A progress display can say why
+    /// no chunk is finishing.
+    pub fn on_tables_build(&mut self, hook: impl Fn(TablesEvent) + Send + Sync + 'static) {
         self.tables_hook = Some(Box::new(hook));
     }
 
     fn fixed_key(&self) -> &PreparedKey {
+        if self.fixed.get().is_none() {
+            self.load_cached();
+        }
         self.fixed.get_or_init(|| {
-            let hook = |building| {
-                if let Some(h) = &self.tables_hook {
-                    h(building)
-                }
-            };
-            hook(true);
+            self.event(TablesEvent::Building);
             let key = PreparedKey::new(&self.pk, Backend::Fixed);
-            hook(false);
+            self.event(TablesEvent::Built);
+            if let Some(cache) = &self.tables_cache {
+                self.event(match cache.save(&key) {
+                    Ok(path) => TablesEvent::Saved(path),
+                    Err(problem) => TablesEvent::CacheProblem(problem),
+                });
+            }
             key
         })
     }

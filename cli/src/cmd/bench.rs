@@ -122,6 +122,13 @@ pub struct Row {
     pub read_matrices_ms: f64,
     /// Preparing the key for the backend (once per run), ms.
     pub prepare_key_ms: f64,
+    /// Writing the prepared tables to a tables cache file, ms (median; fixed backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables_save_ms: Option<f64>,
+    /// Reading them back from it, what a later run does instead of `prepare_key_ms`, ms
+    /// (median; fixed backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables_load_ms: Option<f64>,
     /// Bytes the backend precomputed for the key (tables), MiB.
     pub prepared_mib: f64,
     /// Peak resident memory of the process while proving one chunk, ours (VmHWM reset
@@ -302,6 +309,38 @@ fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
+/// Medians of writing `prover`'s fixed-base tables to a tables cache file and of reading
+/// them back ([`zkbackup_prover::TablesCache`], what a later run does instead of building
+/// them), `runs` times each, in a temporary directory.
+fn tables_cache_times(
+    prover: &zkbackup_prover::ChunkProver,
+    runs: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let dir = tempfile::tempdir().context("a temporary directory")?;
+    // The bench's keys were never written, so they have no file hash: any fixed name does.
+    let cache = zkbackup_prover::TablesCache::new(dir.path().to_path_buf(), &"0".repeat(64))
+        .expect("a valid name");
+    let (mut save, mut load) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        cache
+            .save(prover.prepared_key())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        save.push(ms(t));
+        let t = Instant::now();
+        let back = cache
+            .load(prover.proving_key())
+            .map_err(|e| anyhow::anyhow!(e))?
+            .context("the tables just written")?;
+        load.push(ms(t));
+        anyhow::ensure!(
+            back.memory_bytes() == prover.prepared_key().memory_bytes(),
+            "the tables read back differ in size"
+        );
+    }
+    Ok((median(&save), median(&load)))
+}
+
 /// Medians of deriving `shape`'s constraint matrices and of reading them back from a
 /// `matrices.bin` (read, SHA-256, parse: [`zkbackup_prover::matrices::read_checked`], what a
 /// proving run does), alternated `runs` times.
@@ -369,6 +408,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             },
         );
         let prepare_key_ms = prover_ms + ms(t);
+        let (tables_save_ms, tables_load_ms) = match backend {
+            Backend::Fixed => {
+                let (save, load) = tables_cache_times(&prover, args.runs)?;
+                (Some(save), Some(load))
+            }
+            Backend::Arkworks => (None, None),
+        };
         let records: Vec<Fr> = (0..shape.slots()).map(|_| Fr::rand(&mut rng)).collect();
         let witness = ChunkWitness::new(shape, records, EscrowKey::generate_with(&mut rng), 1)?;
         let side = match &snarkjs {
@@ -503,6 +549,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             derive_matrices_ms,
             read_matrices_ms,
             prepare_key_ms,
+            tables_save_ms,
+            tables_load_ms,
             prepared_mib: prover.prepared_key().memory_bytes() as f64 / (1024.0 * 1024.0),
             ours_peak_mib: ours_peak,
             stock_peak_mib: stock_peak,
@@ -613,8 +661,14 @@ pub fn stages_table(rows: &[Row]) -> String {
             r.stock_ms,
             false,
         );
+        let cache = match (r.tables_save_ms, r.tables_load_ms) {
+            (Some(save), Some(load)) => {
+                format!(" (tables cache: written {save:.0} ms, read back {load:.0} ms)")
+            }
+            _ => String::new(),
+        };
         s.push_str(&format!(
-            "| {:>5} | once per run: matrices read {:.0} ms (derived: {:.0} ms), key prepared {:.0} ms ({:.0} MiB); peak RSS per job: ours {:.0} MiB, stock {:.0} MiB | | | | |\n",
+            "| {:>5} | once per run: matrices read {:.0} ms (derived: {:.0} ms), key prepared {:.0} ms ({:.0} MiB){cache}; peak RSS per job: ours {:.0} MiB, stock {:.0} MiB | | | | |\n",
             r.chunk_size, r.read_matrices_ms, r.derive_matrices_ms, r.prepare_key_ms, r.prepared_mib, r.ours_peak_mib, r.stock_peak_mib
         ));
     }

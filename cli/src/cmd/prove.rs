@@ -63,6 +63,8 @@ pub struct ProveArgs {
     /// to be proven to pay for building them), `fixed` or `arkworks`.
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     engine: EngineArg,
+    #[command(flatten)]
+    tables: crate::args::TablesCacheArg,
     /// Print one JSON object on stdout instead of the `bundle …` line.
     #[arg(long)]
     pub(crate) json: bool,
@@ -166,8 +168,10 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         spinner.finish_and_clear();
         records.input_error().context("decrypting the backup")?
     };
+    let tables_cache = args.tables.cache(&keys.meta.proving_key_sha256);
     let mut prover = keys.prover().context("preparing the prover")?;
     prover.set_policy(args.engine.into());
+    prover.set_tables_cache(tables_cache);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -180,17 +184,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<()> {
         .is_none()
         .then(|| ChunkProgress::new("proving", total, Some(Arc::clone(&stop))));
     if let Some(progress) = &progress {
-        let note = progress.notes();
-        prover.on_tables_build(move |building| {
-            if building {
-                note(
-                    "building the fixed-base MSM tables of the proving key (once per run)",
-                    false,
-                )
-            } else {
-                note("tables built; proving", true)
-            }
-        });
+        prover.on_tables_build(crate::progress::tables_notes(progress.notes()));
     }
     let job = ProveJob {
         backup: &backup,

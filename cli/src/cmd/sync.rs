@@ -56,6 +56,8 @@ pub struct SyncArgs {
     /// Chunks proven at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    #[command(flatten)]
+    tables: crate::args::TablesCacheArg,
     /// Run one cycle and exit (for cron and tests).
     #[arg(long)]
     once: bool,
@@ -135,7 +137,13 @@ pub fn run(args: SyncArgs) -> anyhow::Result<()> {
         .input_error()?;
     let key = read_escrow_key(&args.key)?;
     let keys = ProvingKeys::read(&args.keys_dir).input_error()?;
-    let prover = keys.prover().context("preparing the prover")?;
+    let tables_cache = args.tables.cache(&keys.meta.proving_key_sha256);
+    let mut prover = keys.prover().context("preparing the prover")?;
+    // Rounds that re-prove a few changed chunks use the tables when an earlier run kept them.
+    prover.set_tables_cache(tables_cache);
+    prover.on_tables_build(crate::progress::tables_notes(|line, _| {
+        eprintln!("sync: {line}")
+    }));
     let stop = crate::cmd::prove::stop_on_signals()?;
     let custodian = Custodian {
         records: args.records.records.clone(),

@@ -39,6 +39,8 @@ pub struct WorkerArgs {
     /// proofs), `arkworks` needs none (for short-lived workers).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     engine: EngineArg,
+    #[command(flatten)]
+    tables: crate::args::TablesCacheArg,
     /// Seconds a claimed job stays this worker's without a heartbeat (heartbeats come every
     /// third of it): how long a dead worker's job waits before another takes it.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
@@ -67,10 +69,16 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     )?;
     let key = read_escrow_key(&args.key)?;
     let keys = ProvingKeys::read(&args.keys_dir).input_error()?;
+    let tables_cache = args.tables.cache(&keys.meta.proving_key_sha256);
     let mut prover = keys.prover().context("preparing the prover")?;
     prover.set_policy(args.engine.into());
+    prover.set_tables_cache(tables_cache);
     if prover.policy() != EnginePolicy::Arkworks {
-        let spinner = crate::progress::spinner("building the proving key's fixed-base tables");
+        let spinner = crate::progress::spinner("preparing the proving key's fixed-base tables");
+        let bar = spinner.clone();
+        prover.on_tables_build(crate::progress::tables_notes(move |line, _| {
+            bar.suspend(|| eprintln!("worker: {line}"))
+        }));
         prover.expect_proofs(usize::MAX);
         spinner.finish_and_clear();
     }

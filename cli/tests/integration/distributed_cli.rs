@@ -126,6 +126,7 @@ impl World {
 fn spawn(args: &[&str], log: &Path) -> Child {
     let file = std::fs::File::create(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_zkbackup"))
+        .env("XDG_CACHE_HOME", crate::common::cache_home())
         .args(args)
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())

@@ -231,6 +231,8 @@ fn prove_refuses_mismatched_inputs_with_exit_code_2() {
 #[test]
 fn prove_engine_fixed_and_auto_make_bundles_that_verify_and_say_which_msm_they_used() {
     let w = world();
+    let cache = w.p("tables");
+    let stderr = std::cell::RefCell::new(String::new());
     let run = |engine: Option<&str>, out: &str| -> serde_json::Value {
         let mut cmd = prove_cmd(
             &w.p("backup.zkb"),
@@ -238,16 +240,14 @@ fn prove_engine_fixed_and_auto_make_bundles_that_verify_and_say_which_msm_they_u
             &w.p("keys"),
             &w.p(out),
         )
-        .arg("--json");
+        .arg("--json")
+        .path("--tables-cache", &cache);
         if let Some(engine) = engine {
             cmd = cmd.arg("--engine").arg(engine);
         }
         let run = cmd.run();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        *stderr.borrow_mut() = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(run.status.success(), "{}", stderr.borrow());
         let good = verify(&w, &w.p(out), &w.root);
         assert!(
             good.status.success(),
@@ -256,10 +256,33 @@ fn prove_engine_fixed_and_auto_make_bundles_that_verify_and_say_which_msm_they_u
         );
         serde_json::from_slice(&run.stdout).unwrap()
     };
-    assert_eq!(run(Some("fixed"), "fixed.json")["engine"], "fixed");
-    assert_eq!(run(Some("arkworks"), "ark.json")["engine"], "arkworks");
-    // Three chunks are too few to pay for the tables.
+    // Three chunks are too few to pay for building the tables.
     assert_eq!(run(None, "auto.json")["engine"], "arkworks");
+    assert_eq!(run(Some("fixed"), "fixed.json")["engine"], "fixed");
+    let kept = std::fs::read_dir(&cache).unwrap().count();
+    assert_eq!(kept, 1, "one tables file for the key");
+    assert!(
+        stderr.borrow().contains("tables kept in"),
+        "{}",
+        stderr.borrow()
+    );
+    assert_eq!(run(Some("arkworks"), "ark.json")["engine"], "arkworks");
+    // Kept tables cost nothing to build: auto uses them for three chunks too.
+    assert_eq!(run(None, "auto2.json")["engine"], "fixed");
+    assert!(stderr.borrow().contains("read from"), "{}", stderr.borrow());
+    let none = prove_cmd(
+        &w.p("backup.zkb"),
+        &w.p("key.json"),
+        &w.p("keys"),
+        &w.p("auto3.json"),
+    )
+    .arg("--json")
+    .arg("--tables-cache")
+    .arg("none")
+    .run();
+    assert!(none.status.success());
+    let none: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(none["engine"], "arkworks");
     let bad = prove_cmd(
         &w.p("backup.zkb"),
         &w.p("key.json"),

@@ -228,6 +228,7 @@ fn a_killed_sync_resumes_without_redoing_its_backup_and_reaches_fresh() {
     // on disk, i.e. in the middle of its cycle.
     let args = w.sync_args();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zkbackup"))
+        .env("XDG_CACHE_HOME", crate::common::cache_home())
         .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

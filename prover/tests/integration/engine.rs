@@ -60,7 +60,11 @@ fn the_auto_policy_builds_the_tables_only_for_enough_proofs_and_keeps_them() {
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut prover = prover;
     let seen = std::sync::Arc::clone(&events);
-    prover.on_tables_build(move |building| seen.lock().unwrap().push(building));
+    prover.on_tables_build(move |event| {
+        seen.lock()
+            .unwrap()
+            .push(event == zkbackup_prover::TablesEvent::Building)
+    });
     let w = witness(shape, &mut rng);
     let before = prover
         .prove_assignment(

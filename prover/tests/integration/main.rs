@@ -8,3 +8,4 @@ mod matrices;
 mod prove;
 mod reuse;
 mod run;
+mod tables;

@@ -10,8 +10,16 @@ pub fn zkbackup(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkbackup"))
         .args(args)
         .env_remove("RUST_LOG")
+        .env("XDG_CACHE_HOME", cache_home())
         .output()
         .expect("run zkbackup")
+}
+
+/// The cache directory the tests' commands get (`XDG_CACHE_HOME`: where `prove`, `worker`
+/// and `sync` keep the proving keys' tables by default), so that tests do not write into
+/// the user's own cache.
+pub fn cache_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("zkbackup-cli-tests-{}", std::process::id()))
 }
 
 /// Bytes as text, lossily.
