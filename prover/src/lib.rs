@@ -16,7 +16,9 @@ pub mod tables;
 pub use engine::{Backend, PreparedKey, ProveOptions, StageTimes};
 pub use escrow::{EscrowKeys, EscrowKeysMeta};
 pub use keys::{Ceremony, Contribution, ProvingKeys, ProvingKeysError, ProvingKeysMeta, Setup};
-pub use prove::{ChunkMatrices, ChunkProver, EnginePolicy, ProveError, FIXED_MIN_PROOFS};
+pub use prove::{
+    ChunkMatrices, ChunkProver, EnginePolicy, ProveError, FIXED_MIN_CACHED_PROOFS, FIXED_MIN_PROOFS,
+};
 pub use reduction::{CircomReduction, Reduction};
 pub use run::{
     checkpoint_dir, lock_path, verify_proofs, OutputLock, Plan, ProveJob, ReuseMismatch, RunError,

@@ -91,10 +91,17 @@ impl TablesCache {
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         let named = |problem: String| format!("{}: {problem}", path.display());
-        let mut r = Hashing {
-            inner: BufReader::with_capacity(1 << 20, file),
-            hash: Sha256::new(),
-        };
+        let size = file.metadata().map_err(|e| named(e.to_string()))?.len();
+        // The hash runs under the buffer (on whole buffer fills, not per field element) and
+        // covers everything but the 32-byte checksum at the end.
+        let mut r = BufReader::with_capacity(
+            1 << 20,
+            Hashing {
+                inner: file,
+                hash: Sha256::new(),
+                left: size.saturating_sub(32),
+            },
+        );
         let mut header = [0u8; 8 + 4 + 32];
         r.read_exact(&mut header)
             .map_err(|e| named(format!("header: {e}")))?;
@@ -111,20 +118,15 @@ impl TablesCache {
             return Err(named("built from another proving key".into()));
         }
         let key = PreparedKey::read_fixed(pk, &mut r).map_err(named)?;
-        let Hashing { mut inner, hash } = r;
         let mut trailer = [0u8; 32];
-        inner
-            .read_exact(&mut trailer)
+        r.read_exact(&mut trailer)
             .map_err(|e| named(format!("checksum: {e}")))?;
-        if trailer[..] != hash.finalize()[..] {
-            return Err(named("damaged: its checksum does not match".into()));
-        }
-        if inner
-            .read(&mut [0u8; 1])
-            .map_err(|e| named(e.to_string()))?
-            != 0
-        {
+        if r.read(&mut [0u8; 1]).map_err(|e| named(e.to_string()))? != 0 {
             return Err(named("bytes after the checksum".into()));
+        }
+        let hashing = r.into_inner();
+        if hashing.left != 0 || trailer[..] != hashing.hash.finalize()[..] {
+            return Err(named("damaged: its checksum does not match".into()));
         }
         Ok(Some(key))
     }
@@ -136,15 +138,19 @@ impl TablesCache {
         let named = |problem: String| format!("{}: {problem}", path.display());
         std::fs::create_dir_all(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
         zkbackup_formats::fs::write_atomic(&path, |w| {
-            let mut h = Hashing {
-                inner: BufWriter::with_capacity(1 << 20, w),
-                hash: Sha256::new(),
-            };
-            h.write_all(&TABLES_MAGIC)?;
-            h.write_all(&TABLES_VERSION.to_le_bytes())?;
-            h.write_all(&self.key_bytes())?;
-            key.write_fixed(&mut h)?;
-            let Hashing { mut inner, hash } = h;
+            let mut out = BufWriter::with_capacity(
+                1 << 20,
+                Hashing {
+                    inner: w,
+                    hash: Sha256::new(),
+                    left: u64::MAX,
+                },
+            );
+            out.write_all(&TABLES_MAGIC)?;
+            out.write_all(&TABLES_VERSION.to_le_bytes())?;
+            out.write_all(&self.key_bytes())?;
+            key.write_fixed(&mut out)?;
+            let Hashing { inner, hash, .. } = out.into_inner().map_err(|e| e.into_error())?;
             inner.write_all(&hash.finalize())?;
             inner.flush()
         })
@@ -153,16 +159,27 @@ impl TablesCache {
     }
 }
 
-/// A reader or writer that hashes every byte passing through it.
+/// A reader or writer that hashes the first `left` bytes passing through it.
 struct Hashing<T> {
     inner: T,
     hash: Sha256,
+    left: u64,
+}
+
+impl<T> Hashing<T> {
+    fn update(&mut self, bytes: &[u8]) {
+        let n = bytes
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        self.hash.update(&bytes[..n]);
+        self.left -= n as u64;
+    }
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
+        self.update(&buf[..n]);
         Ok(n)
     }
 }
@@ -170,7 +187,7 @@ impl<R: Read> Read for Hashing<R> {
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
+        self.update(&buf[..n]);
         Ok(n)
     }
 

@@ -1,5 +1,5 @@
 //! The fixed-base tables cache: written after a build, read by the next prover of the same
-//! key (so `auto` uses the tables even for one proof), and a damaged, foreign or unwritable
+//! key (so `auto` uses the tables from a few proofs on), and a damaged, foreign or unwritable
 //! cache never used, never fatal.
 
 use ark_bn254::Fr;
@@ -8,7 +8,10 @@ use rand::{rngs::StdRng, SeedableRng};
 use std::sync::{Arc, Mutex};
 use zkbackup_core::chunk::{ChunkShape, ChunkWitness};
 use zkbackup_core::EscrowKey;
-use zkbackup_prover::{Backend, ChunkProver, EnginePolicy, ProvingKeys, TablesCache, TablesEvent};
+use zkbackup_prover::{
+    Backend, ChunkProver, EnginePolicy, ProvingKeys, TablesCache, TablesEvent,
+    FIXED_MIN_CACHED_PROOFS,
+};
 
 struct Fixture {
     _keys_dir: tempfile::TempDir,
@@ -66,7 +69,7 @@ fn proof_bytes(p: &ChunkProver) -> Vec<u8> {
 }
 
 #[test]
-fn tables_built_once_are_read_by_the_next_prover_even_for_one_proof() {
+fn tables_built_once_are_read_by_the_next_prover_for_a_few_proofs() {
     let f = fixture();
     let path = f.cache.path();
     let (first, events) = prover(&f, EnginePolicy::Fixed, Some(f.cache.clone()));
@@ -81,11 +84,15 @@ fn tables_built_once_are_read_by_the_next_prover_even_for_one_proof() {
     );
     assert!(path.is_file());
 
-    // Auto with one proof to make: without a cache it would stay with arkworks.
+    // Auto with a few proofs to make: without a cache it stays with arkworks; with one, it
+    // reads the tables (not for a single proof: reading costs more than one proof saves).
+    let few = FIXED_MIN_CACHED_PROOFS;
     let (uncached, _) = prover(&f, EnginePolicy::Auto, None);
-    assert_eq!(uncached.expect_proofs(1), Backend::Arkworks);
+    assert_eq!(uncached.expect_proofs(few), Backend::Arkworks);
     let (second, events) = prover(&f, EnginePolicy::Auto, Some(f.cache.clone()));
-    assert_eq!(second.expect_proofs(1), Backend::Fixed);
+    assert_eq!(second.expect_proofs(few - 1), Backend::Arkworks);
+    assert!(events.lock().unwrap().is_empty(), "not even read");
+    assert_eq!(second.expect_proofs(few), Backend::Fixed);
     assert_eq!(*events.lock().unwrap(), [TablesEvent::Loaded(path.clone())]);
     assert_eq!(
         second.prepared_key().memory_bytes(),
@@ -145,9 +152,9 @@ fn a_damaged_foreign_or_unwritable_cache_is_never_used_and_never_fatal() {
     ];
     for (bytes, want_problem) in cases {
         std::fs::write(&path, &bytes).unwrap();
-        // Auto, one proof: the file is refused, the prover stays with arkworks (no build).
+        // Auto, a few proofs: the file is refused, the prover stays with arkworks (no build).
         let (p, events) = prover(&f, EnginePolicy::Auto, Some(f.cache.clone()));
-        assert_eq!(p.expect_proofs(1), Backend::Arkworks);
+        assert_eq!(p.expect_proofs(FIXED_MIN_CACHED_PROOFS), Backend::Arkworks);
         let problem = problem(&events);
         assert!(
             problem.contains("tables-") && problem.contains(want_problem),
@@ -179,7 +186,7 @@ fn a_damaged_foreign_or_unwritable_cache_is_never_used_and_never_fatal() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     p.on_tables_build(move |e| seen.lock().unwrap().push(e));
-    assert_eq!(p.expect_proofs(1), Backend::Arkworks);
+    assert_eq!(p.expect_proofs(FIXED_MIN_CACHED_PROOFS), Backend::Arkworks);
     assert!(problem(&events).contains("another proving key"));
 
     // A cache "directory" that is a file: the tables are built and used, not kept.
