@@ -21,9 +21,10 @@
 //!
 //! # Secrets
 //! The assignment and `r, s` are the caller's [`Zeroizing`] values; the QAP evaluations
-//! `h` are wiped here. Out of reach: the witness map's internal vectors (`A·z`, `B·z`,
-//! `C·z` and their FFTs) and the MSM backends' scalar copies (arkworks converts the scalars
-//! to big integers in its own vectors), which are freed, not wiped.
+//! `h` and the witness map's internal vectors (`A·z`, `B·z`, `C·z` and their transforms,
+//! [`crate::fft`]) are wiped here. Out of reach: the MSM backends' scalar copies (arkworks
+//! and zkbackup-msm convert the scalars to big integers in their own vectors), which are
+//! freed, not wiped.
 
 use crate::reduction::{CircomReduction, Reduction};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
@@ -341,9 +342,25 @@ pub struct R1csView<'a> {
 
 type Domain = GeneralEvaluationDomain<Fr>;
 
-/// The QAP witness map (`h`'s evaluations) of `reduction`, through ark-groth16's public
-/// `R1CSToQAP::witness_map_from_matrices`. Wiped when dropped.
+/// The QAP witness map (`h`'s evaluations) of `reduction`: ours ([`crate::fft`]), equal bit
+/// for bit to ark-groth16's `R1CSToQAP::witness_map_from_matrices`. Wiped when dropped.
 pub fn witness_map(
+    reduction: Reduction,
+    r1cs: &R1csView<'_>,
+    full: &[Fr],
+) -> Result<Zeroizing<Vec<Fr>>, SynthesisError> {
+    crate::fft::witness_map(
+        reduction,
+        r1cs.matrices,
+        r1cs.num_instance_variables,
+        r1cs.num_constraints,
+        full,
+    )
+}
+
+/// The QAP witness map through ark-groth16's `R1CSToQAP::witness_map_from_matrices` (and
+/// our reference [`CircomReduction`] on arkworks' domains): what stock proving does.
+pub fn witness_map_arkworks(
     reduction: Reduction,
     r1cs: &R1csView<'_>,
     full: &[Fr],

@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod escrow;
 pub mod estimate;
+pub mod fft;
 pub mod keys;
 pub mod matrices;
 pub mod prove;

@@ -651,7 +651,7 @@ impl ChunkProver {
                 num_instance_variables: inputs,
                 num_constraints: constraints,
             };
-            let h = engine::witness_map(self.reduction, &view, &full)?;
+            let h = engine::witness_map_arkworks(self.reduction, &view, &full)?;
             Ok((h, full))
         });
         let (h, full) = h?;
