@@ -47,13 +47,14 @@ use zkbackup_msm::{FixedBaseMsm, MsmConfig};
 /// wall time and they overlap: their sum exceeds `msm_wall`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct StageTimes {
-    /// Synthesis of the witness (ours: without matrices, plus the satisfaction check;
-    /// stock: synthesis that also builds the constraint system's matrices).
+    /// Synthesis of the witness (ours: without matrices; stock: synthesis that also builds
+    /// the constraint system's matrices).
     pub witness: f64,
     /// Constraint matrices (stock: inlining the linear combinations and `to_matrices`;
     /// ours: 0, derived once per shape).
     pub matrices: f64,
-    /// The QAP witness map (row evaluations and FFTs).
+    /// The QAP witness map (row evaluations, FFTs; ours: and the satisfaction check on
+    /// the rows).
     pub qap: f64,
     /// MSM over the `A` query (G1).
     pub msm_a: f64,
@@ -343,7 +344,8 @@ pub struct R1csView<'a> {
 type Domain = GeneralEvaluationDomain<Fr>;
 
 /// The QAP witness map (`h`'s evaluations) of `reduction`: ours ([`crate::fft`]), equal bit
-/// for bit to ark-groth16's `R1CSToQAP::witness_map_from_matrices`. Wiped when dropped.
+/// for bit to ark-groth16's `R1CSToQAP::witness_map_from_matrices`, for an assignment that
+/// satisfies the constraints (else `SynthesisError::Unsatisfiable`). Wiped when dropped.
 pub fn witness_map(
     reduction: Reduction,
     r1cs: &R1csView<'_>,
@@ -389,9 +391,11 @@ pub(crate) struct Msms {
     pub(crate) h: G1Projective,
 }
 
-/// The proof of `full` (a satisfying full assignment `[1, public…, witness…]`) with the
-/// blinding scalars `r, s`: the witness map, the MSMs through `prepared`, and the proof
-/// assembled as ark-groth16 does. Fills `times`' `qap`, MSM and `total` fields.
+/// The proof of `full` (a full assignment `[1, public…, witness…]`) with the blinding
+/// scalars `r, s`: the witness map, the MSMs through `prepared`, and the proof assembled as
+/// ark-groth16 does. Fills `times`' `qap`, MSM and `total` fields. An assignment that does
+/// not satisfy the constraints gets `SynthesisError::Unsatisfiable` from the witness map,
+/// before any MSM.
 #[allow(clippy::too_many_arguments)]
 pub fn prove_assignment(
     pk: &ProvingKey<Bn254>,

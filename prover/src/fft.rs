@@ -17,6 +17,11 @@
 //!   the `1/n` are one pass over the bit-reversed coefficients. Only the libsnark map's last
 //!   inverse transform bit-reverses, once, in parallel.
 //!
+//! - the rows `A·z`, `B·z`, `C·z` are evaluated once per proof, and the prover's
+//!   satisfaction check is made on them (it used to evaluate them a second time);
+//! - the libsnark map takes `C` to the coset and back no more: `h` is
+//!   `(coset⁻¹(AB) − C)/Z(g)`, six transforms instead of arkworks' seven.
+//!
 //! The results are exact field elements, so they equal arkworks' bit for bit (tested here
 //! against `Radix2EvaluationDomain` and ark-groth16's `LibsnarkReduction`, and through the
 //! identical-proof tests).
@@ -281,34 +286,58 @@ fn to_coset(plan: &FftPlan, x: &mut [Fr], g: Fr, n_inv: Fr) {
     plan.dit(x, false);
 }
 
-/// `A·z` and `B·z` per constraint row over a domain of `n` points, with one row
+/// `A·z`, `B·z` and `C·z` over a domain of `n` points (zero beyond the rows), with one row
 /// `z_i · 0 = 0` per instance variable (as libsnark and snarkjs add).
-fn rows_ab(
+type Rows = (Zeroizing<Vec<Fr>>, Zeroizing<Vec<Fr>>, Zeroizing<Vec<Fr>>);
+
+fn rows(
     matrices: &[Matrix<Fr>],
     num_inputs: usize,
     num_constraints: usize,
     full: &[Fr],
     n: usize,
-) -> (Zeroizing<Vec<Fr>>, Zeroizing<Vec<Fr>>) {
+) -> Rows {
+    // A row's terms in one serial loop: arkworks' `evaluate_constraint` splits rows of 100
+    // terms or more over threads, which only costs here (the rows already are split).
+    let eval = |row: &[(Fr, usize)]| -> Fr {
+        let mut sum = Fr::zero();
+        for (coefficient, index) in row {
+            if coefficient.is_one() {
+                sum += full[*index];
+            } else {
+                sum += full[*index] * coefficient;
+            }
+        }
+        sum
+    };
     let mut a = Zeroizing::new(vec![Fr::zero(); n]);
     let mut b = Zeroizing::new(vec![Fr::zero(); n]);
+    let mut c = Zeroizing::new(vec![Fr::zero(); n]);
     a[..num_constraints]
         .par_iter_mut()
         .zip(&mut b[..num_constraints])
+        .zip(&mut c[..num_constraints])
         .zip(&matrices[0])
         .zip(&matrices[1])
-        .for_each(|(((a, b), a_row), b_row)| {
-            *a = evaluate_constraint(a_row, full);
-            *b = evaluate_constraint(b_row, full);
+        .zip(&matrices[2])
+        .with_min_len(256)
+        .for_each(|(((((a, b), c), a_row), b_row), c_row)| {
+            *a = eval(a_row);
+            *b = eval(b_row);
+            *c = eval(c_row);
         });
     a[num_constraints..num_constraints + num_inputs].copy_from_slice(&full[..num_inputs]);
-    (a, b)
+    (a, b, c)
 }
 
-/// The QAP witness map of `reduction`: what ark-groth16's
+/// The QAP witness map of `reduction` for a full assignment `full = [1, public…,
+/// witness…]` that satisfies the constraints: what ark-groth16's
 /// `LibsnarkReduction::witness_map_from_matrices` (the coefficients of `h`) or our
 /// [`CircomReduction`](crate::CircomReduction)'s (the evaluations of `A·B − C` on the odd
-/// coset) return, for the same inputs, bit for bit. The vectors it works in are wiped.
+/// coset) return for it, bit for bit. The rows `A·z`, `B·z`, `C·z` are evaluated once, and
+/// checked (`A·z ∘ B·z = C·z`) on the way, so a caller needs no check of its own before:
+/// an assignment that does not satisfy them gets [`SynthesisError::Unsatisfiable`]. The
+/// vectors it works in are wiped.
 pub fn witness_map(
     reduction: Reduction,
     matrices: &[Matrix<Fr>],
@@ -316,18 +345,64 @@ pub fn witness_map(
     num_constraints: usize,
     full: &[Fr],
 ) -> Result<Zeroizing<Vec<Fr>>, SynthesisError> {
-    let n = (num_constraints + num_inputs)
+    let n = domain_size(num_inputs, num_constraints)?;
+    let (a, b, c) = rows(matrices, num_inputs, num_constraints, full, n);
+    let satisfied = a[..num_constraints]
+        .par_iter()
+        .zip(&b[..num_constraints])
+        .zip(&c[..num_constraints])
+        .with_min_len(1024)
+        .all(|((a, b), c)| *a * b == *c);
+    if !satisfied {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    map_rows(reduction, a, b, c)
+}
+
+/// [`witness_map`] without the satisfaction check, as arkworks' `witness_map_from_matrices`
+/// (which checks nothing): equal to it bit for bit for any assignment. For comparisons and
+/// benchmarks (`examples/qap_ab.rs`); proving goes through [`witness_map`].
+pub fn witness_map_unchecked(
+    reduction: Reduction,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    full: &[Fr],
+) -> Result<Zeroizing<Vec<Fr>>, SynthesisError> {
+    let n = domain_size(num_inputs, num_constraints)?;
+    let (a, b, c) = rows(matrices, num_inputs, num_constraints, full, n);
+    map_rows(reduction, a, b, c)
+}
+
+fn domain_size(num_inputs: usize, num_constraints: usize) -> Result<usize, SynthesisError> {
+    (num_constraints + num_inputs)
         .checked_next_power_of_two()
-        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)
+}
+
+/// The map from the rows (any values: no satisfaction assumed, so that the tests can
+/// compare it with arkworks' on random rows).
+fn map_rows(
+    reduction: Reduction,
+    mut a: Zeroizing<Vec<Fr>>,
+    mut b: Zeroizing<Vec<Fr>>,
+    mut c: Zeroizing<Vec<Fr>>,
+) -> Result<Zeroizing<Vec<Fr>>, SynthesisError> {
+    let n = a.len();
     let plan = FftPlan::shared(n)?;
     let n_inv = Fr::from(n as u64)
         .inverse()
         .expect("the domain size is below the field's characteristic");
-    let (mut a, mut b) = rows_ab(matrices, num_inputs, num_constraints, full, n);
     match reduction {
         Reduction::Libsnark => {
-            // As arkworks: the coset of the field's multiplicative generator; C·z from the
-            // matrix (not A·z ∘ B·z), so the map is arkworks' for any assignment.
+            // As arkworks: the coset of the field's multiplicative generator g, and C·z
+            // from the matrix.
+            //
+            // arkworks takes all three of A, B, C to the coset, forms (AB − C)/Z there and
+            // interpolates back: h = coset⁻¹((AB − C)/Z). The inverse transform is linear and
+            // coset⁻¹ of C's coset evaluations is C's coefficients, which C's first inverse
+            // transform already gives, so h = (coset⁻¹(AB) − C)/Z(g) (Z(g) = gⁿ − 1 is the
+            // same at every coset point): one transform fewer, the same field elements.
             let g = Fr::GENERATOR;
             to_coset(&plan, &mut a, g, n_inv);
             to_coset(&plan, &mut b, g, n_inv);
@@ -335,35 +410,30 @@ pub fn witness_map(
                 .zip(b.par_iter())
                 .for_each(|(a, b)| *a *= b);
             drop(b);
-            let mut c = Zeroizing::new(vec![Fr::zero(); n]);
-            c[..num_constraints]
-                .par_iter_mut()
-                .zip(&matrices[2])
-                .for_each(|(c, row)| *c = evaluate_constraint(row, full));
-            to_coset(&plan, &mut c, g, n_inv);
-            // 1 / Z(g), Z(x) = x^n − 1.
-            let z_inv = (g.pow([n as u64]) - Fr::one())
+            // n·C's coefficients, bit-reversed.
+            plan.dif(&mut c, true);
+            // n·g^i·(coset⁻¹(AB))_i, bit-reversed: times g^-i here, then (… − n·C)·(1/(n·Z(g))).
+            plan.dif(&mut a, true);
+            let g_inv = g.inverse().expect("the generator is non-zero");
+            plan.scale_bitrev(&mut a, g_inv, Fr::one());
+            let z = g.pow([n as u64]) - Fr::one();
+            let k = (z * Fr::from(n as u64))
                 .inverse()
                 .expect("the coset is off the domain");
             a.par_iter_mut()
                 .zip(c.par_iter())
-                .for_each(|(a, c)| *a = (*a - c) * z_inv);
+                .for_each(|(a, c)| *a = (*a - c) * k);
             drop(c);
-            // The coset's inverse transform: coefficients of h, then into natural order.
-            plan.dif(&mut a, true);
-            let g_inv = g.inverse().expect("the generator is non-zero");
-            plan.scale_bitrev(&mut a, g_inv, n_inv);
             bit_reverse(&mut a);
             Ok(a)
         }
         Reduction::Circom => {
-            // C·z = A·z ∘ B·z on the domain; the coset of the odd 2n-th roots of unity.
-            let mut c = Zeroizing::new(
-                a.par_iter()
-                    .zip(b.par_iter())
-                    .map(|(a, b)| *a * b)
-                    .collect::<Vec<Fr>>(),
-            );
+            // snarkjs sets C·z = A·z ∘ B·z (equal for a satisfying assignment, and on the
+            // instance rows); the coset of the odd 2n-th roots of unity.
+            c.par_iter_mut()
+                .zip(a.par_iter())
+                .zip(b.par_iter())
+                .for_each(|((c, a), b)| *c = *a * b);
             let g = Fr::get_root_of_unity(2 * n as u64)
                 .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
             for v in [&mut a, &mut b, &mut c] {
@@ -449,10 +519,11 @@ mod tests {
     }
 
     /// Our map equals ark-groth16's libsnark map and our reference circom map (arkworks'
-    /// transforms) on random matrices and assignments, satisfying or not, at domain sizes
-    /// below, at and above the leaf size and the parallel threshold.
+    /// transforms) on random matrices and assignments (satisfying or not: the unchecked
+    /// map assumes nothing), at domain sizes below, at and above the leaf size and the parallel
+    /// threshold.
     #[test]
-    fn witness_maps_equal_the_reference_reductions() {
+    fn maps_equal_the_reference_reductions() {
         use crate::reduction::CircomReduction;
         use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
         use ark_poly::GeneralEvaluationDomain;
@@ -465,26 +536,71 @@ mod tests {
                 .collect();
             let mut full = random(columns, &mut rng);
             full[0] = Fr::one();
-            let ours =
-                witness_map(Reduction::Libsnark, &matrices, inputs, constraints, &full).unwrap();
-            let theirs = LibsnarkReduction::witness_map_from_matrices::<Fr, D>(
-                &matrices,
-                inputs,
-                constraints,
-                &full,
-            )
-            .unwrap();
-            assert_eq!(*ours, theirs, "libsnark, {constraints} constraints");
-            let ours =
-                witness_map(Reduction::Circom, &matrices, inputs, constraints, &full).unwrap();
-            let theirs = CircomReduction::witness_map_from_matrices::<Fr, D>(
-                &matrices,
-                inputs,
-                constraints,
-                &full,
-            )
-            .unwrap();
-            assert_eq!(*ours, theirs, "circom, {constraints} constraints");
+            for reduction in [Reduction::Libsnark, Reduction::Circom] {
+                let ours = witness_map_unchecked(reduction, &matrices, inputs, constraints, &full)
+                    .unwrap();
+                let theirs = match reduction {
+                    Reduction::Libsnark => LibsnarkReduction::witness_map_from_matrices::<Fr, D>(
+                        &matrices,
+                        inputs,
+                        constraints,
+                        &full,
+                    ),
+                    Reduction::Circom => CircomReduction::witness_map_from_matrices::<Fr, D>(
+                        &matrices,
+                        inputs,
+                        constraints,
+                        &full,
+                    ),
+                }
+                .unwrap();
+                assert_eq!(*ours, theirs, "{reduction:?}, {constraints} constraints");
+            }
+        }
+    }
+
+    /// `witness_map` takes a satisfying assignment (and gives arkworks' map for it) and
+    /// refuses one with a single constraint broken.
+    #[test]
+    fn witness_map_checks_satisfaction() {
+        use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+        use ark_poly::GeneralEvaluationDomain;
+        type D = GeneralEvaluationDomain<Fr>;
+        let mut rng = StdRng::seed_from_u64(77);
+        let (constraints, inputs, free) = (2000, 3, 40);
+        // Row i: (random A row)·(random B row) = z[free + i].
+        let columns = free + constraints;
+        let a = random_matrix(constraints, free, &mut rng);
+        let b = random_matrix(constraints, free, &mut rng);
+        let c: Matrix<Fr> = (0..constraints)
+            .map(|i| vec![(Fr::one(), free + i)])
+            .collect();
+        let mut full = random(columns, &mut rng);
+        full[0] = Fr::one();
+        let dot =
+            |row: &[(Fr, usize)], z: &[Fr]| -> Fr { row.iter().map(|(k, i)| *k * z[*i]).sum() };
+        for i in 0..constraints {
+            full[free + i] = dot(&a[i], &full) * dot(&b[i], &full);
+        }
+        let matrices = vec![a, b, c];
+        for reduction in [Reduction::Libsnark, Reduction::Circom] {
+            let h = witness_map(reduction, &matrices, inputs, constraints, &full).unwrap();
+            if reduction == Reduction::Libsnark {
+                let theirs = LibsnarkReduction::witness_map_from_matrices::<Fr, D>(
+                    &matrices,
+                    inputs,
+                    constraints,
+                    &full,
+                )
+                .unwrap();
+                assert_eq!(*h, theirs);
+            }
+            let mut broken = full.clone();
+            broken[free + 1234] += Fr::one();
+            assert!(matches!(
+                witness_map(reduction, &matrices, inputs, constraints, &broken),
+                Err(SynthesisError::Unsatisfiable)
+            ));
         }
     }
 

@@ -427,9 +427,15 @@ impl ChunkProver {
     /// when dropped.
     pub fn assignment(&self, witness: ChunkWitness) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let (circuit, _) = self.circuit(witness)?;
-        self.assignment_of(circuit)
+        let full = self.assignment_of(circuit)?;
+        if !self.satisfied(&full) {
+            return Err(ProveError::Unsatisfied);
+        }
+        Ok(full)
     }
 
+    /// The full assignment, not checked: the prove path checks satisfaction in the QAP
+    /// witness map, on the rows it evaluates anyway ([`crate::fft::witness_map`]).
     fn assignment_of(&self, circuit: ChunkCircuit) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
@@ -456,9 +462,6 @@ impl ChunkProver {
         let mut full = Zeroizing::new(Vec::with_capacity(instance.len() + witness.len()));
         full.extend_from_slice(&instance);
         full.extend_from_slice(&witness);
-        if !self.satisfied(&full) {
-            return Err(ProveError::Unsatisfied);
-        }
         Ok(full)
     }
 
@@ -517,8 +520,9 @@ impl ChunkProver {
         Ok((public, proof, times))
     }
 
-    /// The proof of a full assignment (already checked to satisfy the circuit) with the
-    /// blinding scalars `r, s`, under this prover's reduction, by our prove path.
+    /// The proof of a full assignment with the blinding scalars `r, s`, under this
+    /// prover's reduction, by our prove path. An assignment that does not satisfy the
+    /// constraints gets [`ProveError::Unsatisfied`] (checked in the QAP witness map).
     pub fn prove_assignment(&self, full: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>, ProveError> {
         self.prove_assignment_timed(full, r, s, &mut StageTimes::default())
     }
@@ -533,7 +537,7 @@ impl ChunkProver {
         if full.len() != self.r1cs.num_variables() {
             return Err(ProveError::Unsatisfied);
         }
-        Ok(engine::prove_assignment(
+        engine::prove_assignment(
             &self.pk,
             self.prepared_key(),
             self.reduction,
@@ -543,7 +547,12 @@ impl ChunkProver {
             s,
             self.options,
             times,
-        )?)
+        )
+        .map_err(|e| match e {
+            // The witness map checks satisfaction on the rows it evaluates.
+            SynthesisError::Unsatisfiable => ProveError::Unsatisfied,
+            e => ProveError::Synthesis(e),
+        })
     }
 
     fn r1cs_view(&self) -> R1csView<'_> {
