@@ -9,8 +9,11 @@
 //! size per proof, under one domain for a whole run. Here:
 //!
 //! - the roots are computed once per domain size ([`FftPlan`], cached);
-//! - the transforms recurse depth first (`rayon::join` on the halves), so every stage below
-//!   the top few works on a block that is already in the core's cache;
+//! - the transforms recurse depth first (`rayon::join` on the parts), so every stage below
+//!   the top few works on a block that is already in the core's cache, and above that
+//!   they take two stages per pass over the block (radix 4): at chunk 256 a vector is
+//!   16 MB and three of them do not fit the 32 MB L3, so each pass saved is a pass over
+//!   memory (measured: 1.50× faster at 2^19 than radix 2 alone, `examples/qap_ab.rs`);
 //! - an inverse transform runs decimation in frequency (natural order in, bit-reversed out)
 //!   and the forward one decimation in time (bit-reversed in, natural out), so an inverse
 //!   transform followed by a forward one needs no bit reversal at all; the coset shift and
@@ -174,12 +177,38 @@ fn bit_reverse(x: &mut Vec<Fr>) {
     drop(Zeroizing::new(src));
 }
 
-/// One decimation-in-frequency stage on `x` (`lo + hi`, `(lo − hi)·w^j`), then the halves.
-/// `roots[j · stride]` is `w^j` for this block's size.
+/// Decimation in frequency on `x` (`roots[j · stride]` is `w^j` for this block's size):
+/// the top two stages in one pass over the block (radix 4), or the top one (radix 2),
+/// then the parts, depth first.
 fn dif(x: &mut [Fr], roots: &[Fr], stride: usize) {
     let m = x.len();
     if m <= LEAF {
         dif_leaf(x, roots, stride);
+        return;
+    }
+    if m >= 4 * LEAF {
+        // Stage of size m on (x0, x2) and (x1, x3) with w^j and w^(j + m/4), then stage
+        // of size m/2 on (x0, x1) and (x2, x3) with w^(2j).
+        let quarter = m / 4;
+        quads(x, |j, [x0, x1, x2, x3]| {
+            let (w, w4, w2) = (
+                roots[j * stride],
+                roots[(j + quarter) * stride],
+                roots[2 * j * stride],
+            );
+            let (y0, y2) = (*x0 + *x2, (*x0 - *x2) * w);
+            let (y1, y3) = (*x1 + *x3, (*x1 - *x3) * w4);
+            (*x0, *x1) = (y0 + y1, (y0 - y1) * w2);
+            (*x2, *x3) = (y2 + y3, (y2 - y3) * w2);
+        });
+        let (q01, q23) = x.split_at_mut(m / 2);
+        let (q0, q1) = q01.split_at_mut(quarter);
+        let (q2, q3) = q23.split_at_mut(quarter);
+        let s = 4 * stride;
+        rayon::join(
+            || rayon::join(|| dif(q0, roots, s), || dif(q1, roots, s)),
+            || rayon::join(|| dif(q2, roots, s), || dif(q3, roots, s)),
+        );
         return;
     }
     let (lo, hi) = x.split_at_mut(m / 2);
@@ -191,11 +220,40 @@ fn dif(x: &mut [Fr], roots: &[Fr], stride: usize) {
     rayon::join(|| dif(lo, roots, 2 * stride), || dif(hi, roots, 2 * stride));
 }
 
-/// The halves first, then one decimation-in-time stage (`lo ± hi·w^j`).
+/// Decimation in time: the parts first, depth first, then the top two stages in one pass
+/// (radix 4) or the top one (radix 2): the mirror of [`dif`].
 fn dit(x: &mut [Fr], roots: &[Fr], stride: usize) {
     let m = x.len();
     if m <= LEAF {
         dit_leaf(x, roots, stride);
+        return;
+    }
+    if m >= 4 * LEAF {
+        let quarter = m / 4;
+        {
+            let (q01, q23) = x.split_at_mut(m / 2);
+            let (q0, q1) = q01.split_at_mut(quarter);
+            let (q2, q3) = q23.split_at_mut(quarter);
+            let s = 4 * stride;
+            rayon::join(
+                || rayon::join(|| dit(q0, roots, s), || dit(q1, roots, s)),
+                || rayon::join(|| dit(q2, roots, s), || dit(q3, roots, s)),
+            );
+        }
+        // Stage of size m/2 on (x0, x1) and (x2, x3) with w^(2j), then stage of size m on
+        // (x0, x2) and (x1, x3) with w^j and w^(j + m/4).
+        quads(x, |j, [x0, x1, x2, x3]| {
+            let (w, w4, w2) = (
+                roots[j * stride],
+                roots[(j + quarter) * stride],
+                roots[2 * j * stride],
+            );
+            let (t1, t3) = (*x1 * w2, *x3 * w2);
+            let (y0, y1, y2, y3) = (*x0 + t1, *x0 - t1, *x2 + t3, *x2 - t3);
+            let (t2, t3) = (y2 * w, y3 * w4);
+            (*x0, *x2) = (y0 + t2, y0 - t2);
+            (*x1, *x3) = (y1 + t3, y1 - t3);
+        });
         return;
     }
     let (lo, hi) = x.split_at_mut(m / 2);
@@ -205,6 +263,38 @@ fn dit(x: &mut [Fr], roots: &[Fr], stride: usize) {
         *b = *a - t;
         *a += t;
     });
+}
+
+/// Applies `f(j, [x[j], x[j + m/4], x[j + m/2], x[j + 3m/4]])` for every `j < m/4`, over
+/// threads when there are many.
+fn quads(x: &mut [Fr], f: impl Fn(usize, [&mut Fr; 4]) + Sync) {
+    let quarter = x.len() / 4;
+    let (q01, q23) = x.split_at_mut(2 * quarter);
+    let (q0, q1) = q01.split_at_mut(quarter);
+    let (q2, q3) = q23.split_at_mut(quarter);
+    let f = &f;
+    let run = |first: usize, q0: &mut [Fr], q1: &mut [Fr], q2: &mut [Fr], q3: &mut [Fr]| {
+        for (j, (((x0, x1), x2), x3)) in q0
+            .iter_mut()
+            .zip(q1.iter_mut())
+            .zip(q2.iter_mut())
+            .zip(q3.iter_mut())
+            .enumerate()
+        {
+            f(first + j, [x0, x1, x2, x3]);
+        }
+    };
+    if quarter >= PAR_PAIRS {
+        const PART: usize = 1 << 10;
+        q0.par_chunks_mut(PART)
+            .zip(q1.par_chunks_mut(PART))
+            .zip(q2.par_chunks_mut(PART))
+            .zip(q3.par_chunks_mut(PART))
+            .enumerate()
+            .for_each(|(i, (((q0, q1), q2), q3))| run(i * PART, q0, q1, q2, q3));
+    } else {
+        run(0, q0, q1, q2, q3);
+    }
 }
 
 /// Applies `f(lo[j], hi[j], w^j)` for every `j`, over threads when there are many.
@@ -459,12 +549,12 @@ mod tests {
         (0..n).map(|_| Fr::rand(rng)).collect()
     }
 
-    /// Every size from 1 to 2^13 (leaf-only and recursive, one and several threads' paths),
-    /// both directions and a coset, against arkworks' domain.
+    /// Every size from 1 to 2^16 (leaf only, radix-2 and radix-4 steps, on one thread and
+    /// split over threads), both directions and a coset, against arkworks' domain.
     #[test]
     fn transforms_equal_arkworks() {
         let mut rng = StdRng::seed_from_u64(14);
-        for log in 0..=13u32 {
+        for log in 0..=16u32 {
             let n = 1usize << log;
             let plan = FftPlan::new(n).unwrap();
             let domain = Radix2EvaluationDomain::<Fr>::new(n).unwrap();
