@@ -11,7 +11,7 @@
 //! `ZKBTABL\0` (8 bytes), the version (`u32` little-endian, `1`), the SHA-256 of the
 //! proving key file it was built from (32 bytes), the five tables in the order `A`, `B` in
 //! G1, `B` in G2, `L`, `H` (each as [`zkbackup_msm::FixedBaseMsm::write_to`] lays it out,
-//! with `MsmConfig::for_size` of the query's length), then the SHA-256 of everything before
+//! with `engine::query_config` of the query's length), then the SHA-256 of everything before
 //! it (32 bytes). Nothing follows.
 //!
 //! # Trust
