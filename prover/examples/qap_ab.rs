@@ -83,16 +83,16 @@ fn run(matrices: &[Matrix<Fr>], inputs: usize, constraints: usize, full: &[Fr], 
             let t = Instant::now();
             let h = match reduction {
                 Reduction::Libsnark => LibsnarkReduction::witness_map_from_matrices::<Fr, D>(
-                    &matrices,
+                    matrices,
                     inputs,
                     constraints,
-                    &full,
+                    full,
                 ),
                 Reduction::Circom => CircomReduction::witness_map_from_matrices::<Fr, D>(
-                    &matrices,
+                    matrices,
                     inputs,
                     constraints,
-                    &full,
+                    full,
                 ),
             }
             .unwrap();

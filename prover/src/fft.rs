@@ -32,7 +32,6 @@
 use crate::reduction::Reduction;
 use ark_bn254::Fr;
 use ark_ff::{FftField, Field, One, Zero};
-use ark_groth16::r1cs_to_qap::evaluate_constraint;
 use ark_relations::gr1cs::SynthesisError;
 use ark_relations::utils::matrix::Matrix;
 use rayon::prelude::*;
@@ -201,9 +200,7 @@ fn dif(x: &mut [Fr], roots: &[Fr], stride: usize) {
             (*x0, *x1) = (y0 + y1, (y0 - y1) * w2);
             (*x2, *x3) = (y2 + y3, (y2 - y3) * w2);
         });
-        let (q01, q23) = x.split_at_mut(m / 2);
-        let (q0, q1) = q01.split_at_mut(quarter);
-        let (q2, q3) = q23.split_at_mut(quarter);
+        let [q0, q1, q2, q3] = quarters(x);
         let s = 4 * stride;
         rayon::join(
             || rayon::join(|| dif(q0, roots, s), || dif(q1, roots, s)),
@@ -231,9 +228,7 @@ fn dit(x: &mut [Fr], roots: &[Fr], stride: usize) {
     if m >= 4 * LEAF {
         let quarter = m / 4;
         {
-            let (q01, q23) = x.split_at_mut(m / 2);
-            let (q0, q1) = q01.split_at_mut(quarter);
-            let (q2, q3) = q23.split_at_mut(quarter);
+            let [q0, q1, q2, q3] = quarters(x);
             let s = 4 * stride;
             rayon::join(
                 || rayon::join(|| dit(q0, roots, s), || dit(q1, roots, s)),
@@ -268,10 +263,8 @@ fn dit(x: &mut [Fr], roots: &[Fr], stride: usize) {
 /// Applies `f(j, [x[j], x[j + m/4], x[j + m/2], x[j + 3m/4]])` for every `j < m/4`, over
 /// threads when there are many.
 fn quads(x: &mut [Fr], f: impl Fn(usize, [&mut Fr; 4]) + Sync) {
-    let quarter = x.len() / 4;
-    let (q01, q23) = x.split_at_mut(2 * quarter);
-    let (q0, q1) = q01.split_at_mut(quarter);
-    let (q2, q3) = q23.split_at_mut(quarter);
+    let [q0, q1, q2, q3] = quarters(x);
+    let quarter = q0.len();
     let f = &f;
     let run = |first: usize, q0: &mut [Fr], q1: &mut [Fr], q2: &mut [Fr], q3: &mut [Fr]| {
         for (j, (((x0, x1), x2), x3)) in q0
@@ -295,6 +288,15 @@ fn quads(x: &mut [Fr], f: impl Fn(usize, [&mut Fr; 4]) + Sync) {
     } else {
         run(0, q0, q1, q2, q3);
     }
+}
+
+/// The four quarters of `x` (its length a multiple of 4).
+fn quarters(x: &mut [Fr]) -> [&mut [Fr]; 4] {
+    let quarter = x.len() / 4;
+    let (q01, q23) = x.split_at_mut(2 * quarter);
+    let (q0, q1) = q01.split_at_mut(quarter);
+    let (q2, q3) = q23.split_at_mut(quarter);
+    [q0, q1, q2, q3]
 }
 
 /// Applies `f(lo[j], hi[j], w^j)` for every `j`, over threads when there are many.
