@@ -229,6 +229,11 @@ pub fn query_config(n: usize, g2: bool) -> MsmConfig {
     config
 }
 
+/// The fixed-base tables of one query, under [`query_config`].
+fn fixed<C: SWCurveConfig>(bases: &[Affine<C>], g2: bool) -> FixedBaseMsm<C> {
+    FixedBaseMsm::with_config(bases, query_config(bases.len(), g2))
+}
+
 /// One MSM object per proving-key query, built once per key.
 pub struct PreparedKey {
     backend: Backend,
@@ -248,44 +253,19 @@ impl PreparedKey {
                 let ((a, b_g1), ((b_g2, l), h)) = rayon::join(
                     || {
                         rayon::join(
-                            || {
-                                FixedBaseMsm::with_config(
-                                    &pk.a_query,
-                                    query_config(pk.a_query.len(), false),
-                                )
-                            },
-                            || {
-                                FixedBaseMsm::with_config(
-                                    &pk.b_g1_query,
-                                    query_config(pk.b_g1_query.len(), false),
-                                )
-                            },
+                            || fixed(&pk.a_query, false),
+                            || fixed(&pk.b_g1_query, false),
                         )
                     },
                     || {
                         rayon::join(
                             || {
                                 rayon::join(
-                                    || {
-                                        FixedBaseMsm::with_config(
-                                            &pk.b_g2_query,
-                                            query_config(pk.b_g2_query.len(), true),
-                                        )
-                                    },
-                                    || {
-                                        FixedBaseMsm::with_config(
-                                            &pk.l_query,
-                                            query_config(pk.l_query.len(), false),
-                                        )
-                                    },
+                                    || fixed(&pk.b_g2_query, true),
+                                    || fixed(&pk.l_query, false),
                                 )
                             },
-                            || {
-                                FixedBaseMsm::with_config(
-                                    &pk.h_query,
-                                    query_config(pk.h_query.len(), false),
-                                )
-                            },
+                            || fixed(&pk.h_query, false),
                         )
                     },
                 );

@@ -5,8 +5,8 @@
 //! `Radix2EvaluationDomain` spends much of it outside the butterflies: every transform
 //! recomputes its `n/2` roots of unity, makes one pass over the whole vector per stage
 //! (19 passes of 16 MB at chunk 256), and bit-reverses the vector serially, twice for an
-//! inverse transform followed by a forward one. The witness map does seven transforms of one
-//! size per proof, under one domain for a whole run. Here:
+//! inverse transform followed by a forward one. arkworks' witness map does seven transforms
+//! of one size per proof, under one domain for a whole run. Here:
 //!
 //! - the roots are computed once per domain size ([`FftPlan`], cached);
 //! - the transforms recurse depth first (`rayon::join` on the parts), so every stage below
@@ -18,8 +18,7 @@
 //!   and the forward one decimation in time (bit-reversed in, natural out), so an inverse
 //!   transform followed by a forward one needs no bit reversal at all; the coset shift and
 //!   the `1/n` are one pass over the bit-reversed coefficients. Only the libsnark map's last
-//!   inverse transform bit-reverses, once, in parallel.
-//!
+//!   inverse transform bit-reverses, once, in parallel;
 //! - the rows `A·z`, `B·z`, `C·z` are evaluated once per proof, and the prover's
 //!   satisfaction check is made on them (it used to evaluate them a second time);
 //! - the libsnark map takes `C` to the coset and back no more: `h` is
@@ -90,25 +89,23 @@ impl FftPlan {
     /// Decimation in frequency: the transform of `x` (natural order) under `ω` (or `ω^-1`
     /// when `inverse`), unscaled, left in bit-reversed order.
     pub fn dif(&self, x: &mut [Fr], inverse: bool) {
-        assert_eq!(x.len(), self.size(), "FFT input of the wrong size");
-        let roots = if inverse {
-            &self.inv_roots
-        } else {
-            &self.roots
-        };
-        dif(x, roots, 1);
+        dif(x, self.roots_for(x, inverse), 1);
     }
 
     /// Decimation in time: the transform of `x` (bit-reversed order) under `ω` (or `ω^-1`
     /// when `inverse`), unscaled, in natural order.
     pub fn dit(&self, x: &mut [Fr], inverse: bool) {
+        dit(x, self.roots_for(x, inverse), 1);
+    }
+
+    /// The roots of one direction, for a transform of `x` (checked to be of this size).
+    fn roots_for(&self, x: &[Fr], inverse: bool) -> &[Fr] {
         assert_eq!(x.len(), self.size(), "FFT input of the wrong size");
-        let roots = if inverse {
+        if inverse {
             &self.inv_roots
         } else {
             &self.roots
-        };
-        dit(x, roots, 1);
+        }
     }
 
     /// Multiplies the bit-reversed vector `x` by `c · g^i` at the position of index `i`
@@ -200,12 +197,7 @@ fn dif(x: &mut [Fr], roots: &[Fr], stride: usize) {
             (*x0, *x1) = (y0 + y1, (y0 - y1) * w2);
             (*x2, *x3) = (y2 + y3, (y2 - y3) * w2);
         });
-        let [q0, q1, q2, q3] = quarters(x);
-        let s = 4 * stride;
-        rayon::join(
-            || rayon::join(|| dif(q0, roots, s), || dif(q1, roots, s)),
-            || rayon::join(|| dif(q2, roots, s), || dif(q3, roots, s)),
-        );
+        each_quarter(x, |q| dif(q, roots, 4 * stride));
         return;
     }
     let (lo, hi) = x.split_at_mut(m / 2);
@@ -227,14 +219,7 @@ fn dit(x: &mut [Fr], roots: &[Fr], stride: usize) {
     }
     if m >= 4 * LEAF {
         let quarter = m / 4;
-        {
-            let [q0, q1, q2, q3] = quarters(x);
-            let s = 4 * stride;
-            rayon::join(
-                || rayon::join(|| dit(q0, roots, s), || dit(q1, roots, s)),
-                || rayon::join(|| dit(q2, roots, s), || dit(q3, roots, s)),
-            );
-        }
+        each_quarter(x, |q| dit(q, roots, 4 * stride));
         // Stage of size m/2 on (x0, x1) and (x2, x3) with w^(2j), then stage of size m on
         // (x0, x2) and (x1, x3) with w^j and w^(j + m/4).
         quads(x, |j, [x0, x1, x2, x3]| {
@@ -288,6 +273,15 @@ fn quads(x: &mut [Fr], f: impl Fn(usize, [&mut Fr; 4]) + Sync) {
     } else {
         run(0, q0, q1, q2, q3);
     }
+}
+
+/// `f` on each quarter of `x`, the four in parallel.
+fn each_quarter(x: &mut [Fr], f: impl Fn(&mut [Fr]) + Sync) {
+    let [q0, q1, q2, q3] = quarters(x);
+    rayon::join(
+        || rayon::join(|| f(q0), || f(q1)),
+        || rayon::join(|| f(q2), || f(q3)),
+    );
 }
 
 /// The four quarters of `x` (its length a multiple of 4).
@@ -378,6 +372,21 @@ fn to_coset(plan: &FftPlan, x: &mut [Fr], g: Fr, n_inv: Fr) {
     plan.dit(x, false);
 }
 
+/// One row of a constraint matrix at the assignment `z`: `Σ coefficient · z[index]`, in one
+/// serial loop (arkworks' `evaluate_constraint` splits rows of 100 terms or more over
+/// threads, which only costs where the rows already are split over threads).
+pub(crate) fn evaluate_row(row: &[(Fr, usize)], z: &[Fr]) -> Fr {
+    let mut sum = Fr::zero();
+    for (coefficient, index) in row {
+        if coefficient.is_one() {
+            sum += z[*index];
+        } else {
+            sum += z[*index] * coefficient;
+        }
+    }
+    sum
+}
+
 /// `A·z`, `B·z` and `C·z` over a domain of `n` points (zero beyond the rows), with one row
 /// `z_i · 0 = 0` per instance variable (as libsnark and snarkjs add).
 type Rows = (Zeroizing<Vec<Fr>>, Zeroizing<Vec<Fr>>, Zeroizing<Vec<Fr>>);
@@ -389,19 +398,7 @@ fn rows(
     full: &[Fr],
     n: usize,
 ) -> Rows {
-    // A row's terms in one serial loop: arkworks' `evaluate_constraint` splits rows of 100
-    // terms or more over threads, which only costs here (the rows already are split).
-    let eval = |row: &[(Fr, usize)]| -> Fr {
-        let mut sum = Fr::zero();
-        for (coefficient, index) in row {
-            if coefficient.is_one() {
-                sum += full[*index];
-            } else {
-                sum += full[*index] * coefficient;
-            }
-        }
-        sum
-    };
+    let eval = |row: &[(Fr, usize)]| evaluate_row(row, full);
     let mut a = Zeroizing::new(vec![Fr::zero(); n]);
     let mut b = Zeroizing::new(vec![Fr::zero(); n]);
     let mut c = Zeroizing::new(vec![Fr::zero(); n]);

@@ -468,7 +468,7 @@ impl ChunkProver {
     /// Whether `assignment` satisfies the circuit's constraints (`A·z ∘ B·z = C·z`).
     fn satisfied(&self, z: &[Fr]) -> bool {
         use rayon::prelude::*;
-        let eval = |row: &[(Fr, usize)]| -> Fr { row.iter().map(|(c, i)| *c * z[*i]).sum() };
+        let eval = |row: &[(Fr, usize)]| crate::fft::evaluate_row(row, z);
         let m = &self.r1cs.matrices;
         let (a, b, c) = (&m[0], &m[1], &m[2]);
         (0..self.r1cs.num_constraints)
